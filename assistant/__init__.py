@@ -1,0 +1,1 @@
+"""Read path: retrieve -> answer -> cite; and the root settings."""

@@ -1,0 +1,19 @@
+"""Settings of the read path."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+
+class AnswerSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    answerer: Literal["extractive", "openai"] = Field("extractive", description="Answerer: 'extractive' (offline, no model) or 'openai' (any OpenAI-compatible chat server)")
+    top_k: int = Field(8, ge=1, le=100, description="Chunks retrieved for a question")
+    min_score: float = Field(0.0, ge=0.0, le=1.0, description="Evidence score under which Folio abstains instead of answering")
+    llm_base_url: str | None = Field(None, description="OpenAI-compatible base URL of the chat server, e.g. http://gpu-host:8000/v1")
+    llm_model: str | None = Field(None, description="Chat model name on that server")
+    llm_api_key: SecretStr | None = Field(None, description="Bearer key for the chat server, if it needs one")
+    llm_timeout: float = Field(60.0, gt=0, description="Seconds to wait for the chat server")

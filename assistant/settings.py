@@ -1,0 +1,62 @@
+"""The root settings object, built once per entry point (CLI, app, eval runner, API).
+
+Every field can be set from the environment with the ``FOLIO_`` prefix and its upper-case name
+(``FOLIO_DATA_DIR``, ``FOLIO_OCR_ENGINE``, ``FOLIO_HUNYUAN_BASE_URL``, ...) or from a ``.env``
+file. Each package owns the model of its own section; the root composes them and hands each stage
+only its section (``settings.ingest``, ``settings.store``, ``settings.answer``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from assistant.config import AnswerSettings
+from ingest.config import IngestSettings
+from storage.config import StoreSettings
+
+SECTIONS: tuple[type, ...] = (IngestSettings, StoreSettings, AnswerSettings)
+
+
+class Settings(BaseSettings, IngestSettings, StoreSettings, AnswerSettings):  # type: ignore[misc]
+    model_config = SettingsConfigDict(env_prefix="FOLIO_", env_file=".env", extra="forbid", frozen=True)
+
+    data_dir: Path = Field(Path("var"), description="Folder where all Folio data lives: the vector store, page images, eval runs")
+    collection: str = Field("default", description="Collection (library) that commands work on")
+
+    def _section(self, cls: type[Any]) -> Any:
+        return cls(**{name: getattr(self, name) for name in cls.model_fields})
+
+    @property
+    def ingest(self) -> IngestSettings:
+        return self._section(IngestSettings)
+
+    @property
+    def store(self) -> StoreSettings:
+        return self._section(StoreSettings)
+
+    @property
+    def answer(self) -> AnswerSettings:
+        return self._section(AnswerSettings)
+
+    def public_dump(self) -> dict[str, Any]:
+        """The settings as JSON-able values with secrets masked."""
+        out: dict[str, Any] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                value = "********" if value.get_secret_value() else ""
+            elif isinstance(value, Path):
+                value = str(value)
+            out[name] = value
+        return out
+
+    def fingerprint(self) -> str:
+        """A short hash of the settings (without secrets), stamped on answers and eval runs."""
+        dump = {k: v for k, v in self.public_dump().items() if not k.endswith("api_key")}
+        return hashlib.sha256(json.dumps(dump, sort_keys=True, default=str).encode()).hexdigest()[:12]

@@ -1,0 +1,1 @@
+"""Write path: files -> upright page images -> OCR lines -> layout blocks -> chunks -> store."""

@@ -1,0 +1,1 @@
+"""Bottom layer: the data model, errors, embedders, the vector store and the document library."""

@@ -1,0 +1,164 @@
+"""Chroma adapter: the only module that knows Chroma's records, metadata and distances.
+
+One Chroma collection per (Folio collection, embedder, schema version), so vectors of different
+models never mix. Metadata is flat: nested values (heading path, line refs) are JSON strings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from collections.abc import Collection, Sequence
+from pathlib import Path
+from typing import Any
+
+from storage.config import StoreSettings
+from storage.errors import ConfigError, EngineUnavailable, StoreError
+from storage.schema import SCHEMA_VERSION, BBox, Chunk, Hit, SourceRef
+
+log = logging.getLogger(__name__)
+
+COLLECTION_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,47}$")
+
+
+def check_collection_name(name: str) -> str:
+    if not COLLECTION_NAME.match(name):
+        raise ConfigError(
+            f"collection name {name!r} is not valid: use 1-48 lower-case letters, digits, '-' or '_', "
+            "starting with a letter or digit"
+        )
+    return name
+
+
+def physical_name(collection: str, model_id: str) -> str:
+    """Chroma collection for a Folio collection: a hash keeps different embedders apart."""
+    digest = hashlib.sha256(f"{model_id}|{SCHEMA_VERSION}".encode()).hexdigest()[:8]
+    return f"folio-{check_collection_name(collection)}-{digest}"
+
+
+def to_metadata(chunk: Chunk) -> dict[str, str | int]:
+    refs = [[r.page, r.bbox.x0, r.bbox.y0, r.bbox.x1, r.bbox.y1, r.start, r.end] for r in chunk.refs]
+    return {
+        "doc_id": chunk.doc_id,
+        "page": chunk.pages[0] if chunk.pages else 0,
+        "pages": json.dumps(list(chunk.pages)),
+        "headings": json.dumps(list(chunk.headings), ensure_ascii=False),
+        "refs": json.dumps(refs, separators=(",", ":")),
+        "ocr_engine": chunk.ocr_engine,
+        "schema_version": chunk.schema_version,
+    }
+
+
+def from_record(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
+    doc_id = str(meta["doc_id"])
+    refs = tuple(
+        SourceRef(doc_id=doc_id, page=int(p), bbox=BBox(x0=x0, y0=y0, x1=x1, y1=y1), start=int(s), end=int(e))
+        for p, x0, y0, x1, y1, s, e in json.loads(str(meta.get("refs", "[]")))
+    )
+    return Chunk(
+        id=chunk_id,
+        doc_id=doc_id,
+        text=text,
+        headings=tuple(json.loads(str(meta.get("headings", "[]")))),
+        refs=refs,
+        ocr_engine=str(meta.get("ocr_engine", "")),
+        schema_version=int(meta.get("schema_version", SCHEMA_VERSION)),
+    )
+
+
+def distance_to_score(distance: float) -> float:
+    """Cosine distance (1 - cos, in [0, 2]) to a score in [0, 1], higher is better."""
+    return max(0.0, min(1.0, 1.0 - float(distance)))
+
+
+def open_client(cfg: StoreSettings, data_dir: Path) -> Any:
+    """An embedded PersistentClient under ``data_dir/chroma``, or an HttpClient when a host is set."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if cfg.chroma_host:
+        try:
+            return chromadb.HttpClient(host=cfg.chroma_host, port=cfg.chroma_port, settings=chroma_settings)
+        except Exception as exc:
+            raise EngineUnavailable(
+                f"Chroma server at {cfg.chroma_host}:{cfg.chroma_port} did not answer ({exc}); "
+                "start it or unset FOLIO_CHROMA_HOST to use the embedded store"
+            ) from exc
+    path = data_dir / "chroma"
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+
+
+class ChromaStore:
+    """A Folio collection's chunks and vectors in Chroma."""
+
+    def __init__(self, client: Any, collection: str, model_id: str) -> None:
+        self.collection = collection
+        self.name = physical_name(collection, model_id)
+        try:
+            self._col = client.get_or_create_collection(
+                self.name,
+                metadata={"hnsw:space": "cosine", "folio_collection": collection, "embedder": model_id},
+            )
+        except Exception as exc:
+            raise StoreError(f"cannot open Chroma collection {self.name}: {exc}") from exc
+
+    def upsert(self, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
+        if len(chunks) != len(vectors):
+            raise ValueError("one vector per chunk")
+        if not chunks:
+            return
+        try:
+            self._col.upsert(
+                ids=[c.id for c in chunks],
+                documents=[c.text for c in chunks],
+                metadatas=[to_metadata(c) for c in chunks],
+                embeddings=[list(v) for v in vectors],
+            )
+        except Exception as exc:
+            raise StoreError(f"writing {len(chunks)} chunks to Chroma failed: {exc}") from exc
+
+    def search(self, query: Sequence[float], k: int, *, doc_ids: Collection[str] | None = None) -> list[Hit]:
+        if doc_ids is not None and not doc_ids:
+            return []
+        where = _doc_filter(doc_ids)
+        n = min(k, self.count())
+        if n <= 0:
+            return []
+        res = self._col.query(query_embeddings=[list(query)], n_results=n, where=where)
+        return [
+            Hit(chunk=from_record(cid, text, meta), score=distance_to_score(dist))
+            for cid, text, meta, dist in zip(
+                res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0], strict=True
+            )
+        ]
+
+    def chunks(self, *, doc_ids: Collection[str] | None = None) -> list[Chunk]:
+        """Every chunk (of the given documents), e.g. to build a keyword index."""
+        if doc_ids is not None and not doc_ids:
+            return []
+        res = self._col.get(where=_doc_filter(doc_ids), include=["documents", "metadatas"])
+        return [from_record(cid, text, meta) for cid, text, meta in zip(res["ids"], res["documents"], res["metadatas"], strict=True)]
+
+    def doc_ids(self) -> set[str]:
+        res = self._col.get(include=["metadatas"])
+        return {str(m["doc_id"]) for m in res["metadatas"]}
+
+    def delete_doc(self, doc_id: str) -> int:
+        ids = self._col.get(where={"doc_id": doc_id}, include=[])["ids"]
+        if ids:
+            self._col.delete(ids=ids)
+        return len(ids)
+
+    def count(self) -> int:
+        return int(self._col.count())
+
+
+def _doc_filter(doc_ids: Collection[str] | None) -> dict[str, Any] | None:
+    if doc_ids is None:
+        return None
+    ids = sorted(doc_ids)
+    return {"doc_id": ids[0]} if len(ids) == 1 else {"doc_id": {"$in": ids}}

@@ -1,0 +1,144 @@
+"""The document library on disk: one folder per stored document, made visible atomically.
+
+Layout under the data dir::
+
+    collections/<collection>/docs/<doc_id>/document.json   the DocumentRecord (manifest)
+    collections/<collection>/docs/<doc_id>/pages/p0001.jpg  stored page images (citations point here)
+    collections/<collection>/.staging/<doc_id>-<pid>/       a document being written
+
+A document is written into a staging folder and renamed into ``docs/`` only when all its pages
+and chunks are stored (a rename is atomic), so a crash never leaves a half document visible. A
+document folder without ``document.json`` does not exist as far as readers are concerned.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+from storage.chroma import check_collection_name
+from storage.errors import NotFound, StoreError
+from storage.schema import DocumentRecord
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "document.json"
+
+
+class Library:
+    def __init__(self, data_dir: Path) -> None:
+        self.root = Path(data_dir) / "collections"
+
+    # -- paths -------------------------------------------------------------------------------
+    def doc_dir(self, collection: str, doc_id: str) -> Path:
+        return self.root / check_collection_name(collection) / "docs" / doc_id
+
+    def page_image(self, collection: str, doc_id: str, page: int) -> Path:
+        record = self.get(collection, doc_id)
+        for p in record.pages:
+            if p.page == page:
+                return self.doc_dir(collection, doc_id) / p.image
+        raise NotFound(f"document {doc_id} has no page {page} (it has {record.n_pages})")
+
+    # -- reading -----------------------------------------------------------------------------
+    def collections(self) -> list[str]:
+        if not self.root.is_dir():
+            return []
+        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and (p / "docs").is_dir())
+
+    def has(self, collection: str, doc_id: str) -> bool:
+        return (self.doc_dir(collection, doc_id) / MANIFEST).is_file()
+
+    def get(self, collection: str, doc_id: str) -> DocumentRecord:
+        path = self.doc_dir(collection, doc_id) / MANIFEST
+        if not path.is_file():
+            raise NotFound(f"no document {doc_id} in collection {collection!r}; 'folio docs list' shows what is stored")
+        return DocumentRecord.model_validate_json(path.read_text(encoding="utf-8"))
+
+    def list(self, collection: str) -> list[DocumentRecord]:
+        docs_dir = self.root / check_collection_name(collection) / "docs"
+        if not docs_dir.is_dir():
+            return []
+        records = []
+        for d in sorted(docs_dir.iterdir()):
+            if (d / MANIFEST).is_file():
+                records.append(DocumentRecord.model_validate_json((d / MANIFEST).read_text(encoding="utf-8")))
+        return sorted(records, key=lambda r: (r.created_at, r.doc_id))
+
+    def doc_ids(self, collection: str) -> set[str]:
+        docs_dir = self.root / check_collection_name(collection) / "docs"
+        if not docs_dir.is_dir():
+            return set()
+        return {d.name for d in docs_dir.iterdir() if (d / MANIFEST).is_file()}
+
+    # -- writing -----------------------------------------------------------------------------
+    def staging_dir(self, collection: str, doc_id: str) -> Path:
+        """A fresh private folder to write a document into before ``commit``."""
+        path = self.root / check_collection_name(collection) / ".staging" / f"{doc_id}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        path.mkdir(parents=True)
+        return path
+
+    def commit(self, staging: Path, record: DocumentRecord) -> Path:
+        """Write the manifest into ``staging`` and move it into place in one rename."""
+        final = self.doc_dir(record.collection, record.doc_id)
+        tmp = staging / (MANIFEST + ".tmp")
+        tmp.write_text(record.model_dump_json(), encoding="utf-8")
+        os.replace(tmp, staging / MANIFEST)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        if final.exists():  # a leftover without a manifest (a crash during delete): replace it
+            self._discard(final)
+        try:
+            os.rename(staging, final)
+        except OSError as exc:
+            raise StoreError(f"could not move document {record.doc_id} into {final}: {exc}") from exc
+        return final
+
+    def discard_staging(self, staging: Path) -> None:
+        shutil.rmtree(staging, ignore_errors=True)
+
+    def delete(self, collection: str, doc_id: str) -> DocumentRecord:
+        """Remove a document's folder; its manifest disappears first, so it is gone in one step."""
+        record = self.get(collection, doc_id)
+        self._discard(self.doc_dir(collection, doc_id))
+        return record
+
+    def clean_staging(self, collection: str) -> int:
+        """Remove staging folders left by interrupted ingests of dead processes."""
+        staging = self.root / check_collection_name(collection) / ".staging"
+        if not staging.is_dir():
+            return 0
+        removed = 0
+        for d in staging.iterdir():
+            pid = _pid_of(d.name)
+            if pid is None or not _alive(pid):
+                shutil.rmtree(d, ignore_errors=True)
+                removed += 1
+        return removed
+
+    def _discard(self, path: Path) -> None:
+        trash = path.parent.parent / ".trash" / f"{path.name}-{uuid.uuid4().hex[:6]}"
+        trash.parent.mkdir(parents=True, exist_ok=True)
+        os.rename(path, trash)
+        shutil.rmtree(trash, ignore_errors=True)
+
+
+def _pid_of(name: str) -> int | None:
+    parts = name.split("-")
+    if len(parts) < 3 or not parts[-2].isdigit():
+        return None
+    return int(parts[-2])
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
