@@ -1,0 +1,47 @@
+"""What every verb shares: building the settings from flags, the console, JSON output."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from pydantic import ValidationError
+
+from assistant.settings import Settings
+from storage.errors import ConfigError
+
+
+def add_settings_flags(parser: argparse.ArgumentParser, *names: str) -> None:
+    """Flags that override settings for one run (environment variables do the same)."""
+    if "collection" in names:
+        parser.add_argument("--collection", help="collection (library) to use [FOLIO_COLLECTION]")
+    if "engine" in names:
+        parser.add_argument("--engine", dest="ocr_engine", choices=["cpu", "hunyuan"], help="OCR engine [FOLIO_OCR_ENGINE]")
+    if "embedder" in names:
+        parser.add_argument("--embedder", choices=["e5-small", "minilm"], help="embedder [FOLIO_EMBEDDER]")
+    if "answerer" in names:
+        parser.add_argument("--answerer", choices=["extractive", "openai"], help="answerer [FOLIO_ANSWERER]")
+    if "json" in names:
+        parser.add_argument("--json", action="store_true", help="print machine-readable JSON on stdout")
+
+
+def build_settings(args: argparse.Namespace) -> Settings:
+    """The one Settings object of this run: environment and .env, then the flags given."""
+    overrides = {
+        name: getattr(args, name)
+        for name in ("collection", "ocr_engine", "embedder", "answerer")
+        if getattr(args, name, None) is not None
+    }
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "settings"
+        raise ConfigError(f"setting {where} (FOLIO_{where.upper()}): {first['msg']}") from exc
+
+
+def print_json(value: Any) -> None:
+    json.dump(value, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")

@@ -1,0 +1,225 @@
+"""The write path's orchestrator: a file in, a stored document (pages, chunks, vectors) out.
+
+Stages (plain functions, values in, values out)::
+
+    open_source -> iter_pages -> read_page (OCR, or the PDF text layer) -> upright page image
+      -> layout_page (blocks in reading order) -> chunk_document -> embed -> store.upsert -> library.commit
+
+A document becomes visible only at ``library.commit`` (one rename), after its chunks are in the
+vector store; an interrupted ingest leaves a staging folder that the next run removes, and
+re-running the same ingest stores the document once (ids are content hashes).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ingest.chunk import chunk_document
+from ingest.config import IngestSettings
+from ingest.layout import layout_page, running_lines
+from ingest.ocr import OcrEngine
+from ingest.pages import OcrPage, PageImage
+from ingest.sources import SourceDoc, discover, iter_pages, open_source
+from storage.chroma import ChromaStore
+from storage.embed import Embedder
+from storage.errors import AppError, InputError, OcrError
+from storage.library import Library
+from storage.schema import DocumentRecord, PageRecord
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]
+"""Called as ``progress(source_name, pages_done, pages_total)`` after each page."""
+
+PDF_TEXT_ENGINE = "pdf-text"
+EMBED_BATCH = 64
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """What happened to one input file."""
+
+    source: str
+    doc_id: str = ""
+    pages: int = 0
+    pages_ok: int = 0
+    pages_fallback: int = 0
+    pages_failed: int = 0
+    chunks: int = 0
+    already_stored: bool = False
+    error: str = ""
+    seconds: float = 0.0
+    page_errors: tuple[str, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "doc_id": self.doc_id,
+            "source": self.source,
+            "pages": self.pages,
+            "pages_ok": self.pages_ok,
+            "pages_fallback": self.pages_fallback,
+            "pages_failed": self.pages_failed,
+            "chunks": self.chunks,
+            "already_stored": self.already_stored,
+            "error": self.error,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+@dataclass(frozen=True)
+class Seams:
+    """The components a write needs, built once by the entry point."""
+
+    engine: OcrEngine
+    embedder: Embedder
+    store: ChromaStore
+    library: Library
+
+
+def ingest_paths(
+    paths: Sequence[Path],
+    seams: Seams,
+    cfg: IngestSettings,
+    *,
+    progress: Progress | None = None,
+    on_report: Callable[[IngestReport], None] | None = None,
+) -> list[IngestReport]:
+    """Ingest files and folders (recursively). A bad file gets an error report; the rest go on."""
+    files, skipped = discover(paths)
+    for path in skipped:
+        log.info("skipping %s: not an image or PDF", path)
+    seams.library.clean_staging(seams.store.collection)
+    reports = []
+    for path in files:
+        report = ingest_file(path, seams, cfg, progress=progress)
+        reports.append(report)
+        if on_report:
+            on_report(report)
+    return reports
+
+
+def ingest_file(path: Path, seams: Seams, cfg: IngestSettings, *, progress: Progress | None = None) -> IngestReport:
+    """Ingest one file into the store's collection; user errors come back in the report."""
+    started = time.perf_counter()
+    try:
+        doc = open_source(path, cfg)
+    except InputError as exc:
+        return IngestReport(source=path.name, error=str(exc), seconds=time.perf_counter() - started)
+    collection = seams.store.collection
+    if seams.library.has(collection, doc.doc_id):
+        record = seams.library.get(collection, doc.doc_id)
+        return _report(record, already_stored=True, seconds=time.perf_counter() - started)
+    staging = seams.library.staging_dir(collection, doc.doc_id)
+    try:
+        record = _write(doc, staging, seams, cfg, progress)
+    except AppError as exc:
+        seams.library.discard_staging(staging)
+        return IngestReport(source=doc.name, doc_id=doc.doc_id, pages=doc.n_pages, error=str(exc),
+                            seconds=time.perf_counter() - started)
+    except BaseException:
+        seams.library.discard_staging(staging)
+        raise
+    return _report(record, seconds=time.perf_counter() - started)
+
+
+def _write(doc: SourceDoc, staging: Path, seams: Seams, cfg: IngestSettings, progress: Progress | None) -> DocumentRecord:
+    pages_dir = staging / "pages"
+    pages_dir.mkdir()
+    read: list[tuple[PageRecord, OcrPage]] = []
+    for page in iter_pages(doc, cfg):
+        ocr = read_page(seams.engine, page)
+        read.append((store_page(page, ocr, pages_dir), ocr))
+        if progress:
+            progress(doc.name, page.page, doc.n_pages)
+    repeated = running_lines([record.lines for record, _ in read])
+    pages = tuple(lay_out(record, ocr, repeated) for record, ocr in read)
+    engines = sorted({p.engine for p in pages if p.engine})
+    chunks = chunk_document(doc.doc_id, pages, chunk_chars=cfg.chunk_chars, ocr_engine="+".join(engines))
+    vectors = []
+    for start in range(0, len(chunks), EMBED_BATCH):
+        batch = chunks[start : start + EMBED_BATCH]
+        vectors.extend(seams.embedder.embed_documents([c.embed_text for c in batch]))
+    seams.store.delete_doc(doc.doc_id)  # leftovers of an interrupted earlier run
+    seams.store.upsert(chunks, vectors)
+    record = DocumentRecord(
+        doc_id=doc.doc_id,
+        source=doc.name,
+        collection=seams.store.collection,
+        pages=pages,
+        ocr_engine="+".join(engines),
+        n_chunks=len(chunks),
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+    try:
+        seams.library.commit(staging, record)
+    except BaseException:
+        seams.store.delete_doc(doc.doc_id)
+        raise
+    log.info("stored %s as %s: %d pages, %d chunks", doc.name, doc.doc_id, len(pages), len(chunks))
+    return record
+
+
+def read_page(engine: OcrEngine, page: PageImage) -> OcrPage:
+    """OCR a page (or take its PDF text layer). A failed page is data, never an exception."""
+    if page.text_lines is not None:
+        return OcrPage(page=page.page, lines=page.text_lines, engine=PDF_TEXT_ENGINE)
+    started = time.perf_counter()
+    try:
+        return engine.read_page(page)
+    except OcrError as exc:
+        log.warning("%s page %d: OCR failed: %s", page.source, page.page, exc)
+        return OcrPage(page=page.page, lines=(), engine=engine.name, status="failed", error=str(exc),
+                       seconds=time.perf_counter() - started)
+
+
+def store_page(page: PageImage, ocr: OcrPage, pages_dir: Path) -> PageRecord:
+    """Save the upright page image that citations point at; the record still has no blocks."""
+    image = page.image
+    if ocr.rotation % 360:
+        image = image.rotate(-ocr.rotation, expand=True)
+    name = f"p{page.page:04d}.jpg"
+    image.save(pages_dir / name, format="JPEG", quality=90)
+    return PageRecord(
+        page=page.page,
+        image=f"pages/{name}",
+        width=image.width,
+        height=image.height,
+        rotation=ocr.rotation % 360,
+        scale=page.scale,
+        status=ocr.status,
+        engine=ocr.engine,
+        error=ocr.error,
+        lines=ocr.lines,
+    )
+
+
+def lay_out(record: PageRecord, ocr: OcrPage, repeated: set[str]) -> PageRecord:
+    """Blocks in reading order: the engine's own when it has layout, else Folio's layout analysis."""
+    if ocr.blocks is not None:
+        return record.model_copy(update={"blocks": ocr.blocks})
+    lines, blocks = layout_page(record.lines, record.width, record.height, repeated=repeated)
+    return record.model_copy(update={"lines": lines, "blocks": blocks})
+
+
+def _report(record: DocumentRecord, *, seconds: float, already_stored: bool = False) -> IngestReport:
+    return IngestReport(
+        source=record.source,
+        doc_id=record.doc_id,
+        pages=record.n_pages,
+        pages_ok=sum(p.status == "ok" for p in record.pages),
+        pages_fallback=sum(p.status == "fallback" for p in record.pages),
+        pages_failed=sum(p.status == "failed" for p in record.pages),
+        chunks=record.n_chunks,
+        already_stored=already_stored,
+        seconds=seconds,
+        page_errors=tuple(f"page {p.page}: {p.error}" for p in record.pages if p.error),
+    )
