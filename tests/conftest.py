@@ -1,0 +1,36 @@
+"""Shared fixtures: every test gets its own data dir; heavy components are built once per session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).parent / "data"
+MINI = DATA / "devset-mini"
+
+
+@pytest.fixture(autouse=True)
+def _data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point FOLIO_DATA_DIR at a temp folder and ignore any .env of the developer."""
+    data_dir = tmp_path / "folio-data"
+    monkeypatch.setenv("FOLIO_DATA_DIR", str(data_dir))
+    monkeypatch.chdir(tmp_path)
+    return data_dir
+
+
+@pytest.fixture(scope="session")
+def mini_set() -> Path:
+    return MINI
+
+
+@pytest.fixture(scope="session")
+def photo_paths() -> list[Path]:
+    return sorted((MINI / "images" / "photo").glob("*.jpg"))
+
+
+@pytest.fixture(scope="session")
+def embedder():  # type: ignore[no-untyped-def]
+    from storage.embed import E5SmallEmbedder
+
+    return E5SmallEmbedder(threads=1)
