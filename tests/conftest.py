@@ -31,6 +31,7 @@ def photo_paths() -> list[Path]:
 
 @pytest.fixture(scope="session")
 def embedder():  # type: ignore[no-untyped-def]
-    from storage.embed import E5SmallEmbedder
+    from storage.config import StoreSettings
+    from storage.embed import build_embedder
 
-    return E5SmallEmbedder(threads=1)
+    return build_embedder(StoreSettings())
