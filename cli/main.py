@@ -6,10 +6,10 @@ import argparse
 import logging
 import sys
 
-from cli import config_cmd, docs_cmd, ingest_cmd
+from cli import config_cmd, docs_cmd, eval_cmd, ingest_cmd
 from storage.errors import AppError
 
-VERBS = (ingest_cmd, docs_cmd, config_cmd)
+VERBS = (ingest_cmd, docs_cmd, config_cmd, eval_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:
