@@ -11,7 +11,11 @@ class AnswerSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     answerer: Literal["extractive", "openai"] = Field("extractive", description="Answerer: 'extractive' (offline, no model) or 'openai' (any OpenAI-compatible chat server)")
-    top_k: int = Field(8, ge=1, le=100, description="Chunks retrieved for a question")
+    top_k: int = Field(8, ge=1, le=100, description="Chunks handed to the answerer for a question")
+    retrieve_depth: int = Field(30, ge=1, le=500, description="Results each retriever (dense, BM25) contributes to the fusion")
+    rrf_k: float = Field(60.0, gt=0, description="Reciprocal rank fusion constant: larger values flatten rank differences")
+    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense (embedding) ranking in the fusion")
+    keyword_weight: float = Field(1.0, ge=0, description="Weight of the BM25 keyword ranking in the fusion")
     min_score: float = Field(0.0, ge=0.0, le=1.0, description="Evidence score under which Folio abstains instead of answering")
     llm_base_url: str | None = Field(None, description="OpenAI-compatible base URL of the chat server, e.g. http://gpu-host:8000/v1")
     llm_model: str | None = Field(None, description="Chat model name on that server")

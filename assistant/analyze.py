@@ -1,0 +1,155 @@
+"""Text analysis for keyword search: tokens, stop words, stems, Chinese words, German compounds.
+
+The same analysis runs on chunks (when the keyword index is built) and on questions, so a token
+in a question matches the same token in a chunk:
+
+* NFKC normalisation (ligatures such as "ﬁ" become "fi") and lower case.
+* Words are runs of letters and digits; ``check_swap`` stays one token and also yields ``check``
+  and ``swap``. Runs of Chinese characters are cut into words with jieba (its dictionary ships in
+  the wheel), loaded only when Chinese text is seen.
+* Each text is stemmed with the Snowball stemmer of its own language (English or German, decided
+  from its function words); tokens with digits are kept as they are.
+* German compounds are split where both halves are words of the corpus vocabulary
+  ("Treiberpakets" also yields "treiber" and "paket" when the corpus has those words), so a
+  question about "Paket" finds "Treiberpaket" and the other way round.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Iterable
+from functools import cache
+from typing import Literal
+
+import Stemmer
+from bm25s.stopwords import STOPWORDS_CHINESE, STOPWORDS_EN_PLUS, STOPWORDS_GERMAN
+
+log = logging.getLogger(__name__)
+
+Language = Literal["en", "de", "zh"]
+
+WORD = re.compile(r"\w+")
+CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[^\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+
+GERMAN_MARKERS = frozenset(
+    "der die das und ist nicht mit für fur den dem des ein eine einer eines sie wird werden auf sich auch oder bei "
+    "von zu im wenn sollte kann können konnen nach wie was".split()
+)
+ENGLISH_MARKERS = frozenset(
+    "the and is are of to in for with that this on be by or from as it an if you your can should how what which".split()
+)
+QUESTION_WORDS = frozenset("tell get use used using need needs want wants please also".split())
+STOPWORDS: dict[str, frozenset[str]] = {
+    "en": frozenset(STOPWORDS_EN_PLUS) | QUESTION_WORDS,
+    "de": frozenset(STOPWORDS_GERMAN) | frozenset("sollte sollten soll bitte".split()),
+    "zh": frozenset(STOPWORDS_CHINESE) | frozenset(STOPWORDS_EN_PLUS),
+}
+STEMMERS = {"en": "english", "de": "german"}
+
+MIN_COMPOUND = 9  # shortest word tried as a German compound
+MIN_PART = 4  # shortest half of a split compound
+LINKING = ("s", "es", "n", "en")  # German linking elements between compound parts
+
+
+def normalise(text: str) -> str:
+    """NFKC and lower case: the form every comparison of words uses."""
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+def detect_language(text: str) -> Language:
+    """'zh' when Chinese characters dominate, else 'de' or 'en' by counting function words."""
+    text = normalise(text)
+    cjk = len(CJK.findall(text))
+    letters = sum(ch.isalpha() for ch in text)
+    if cjk and cjk >= 0.3 * letters:
+        return "zh"
+    words = WORD.findall(text)
+    german = sum(w in GERMAN_MARKERS for w in words)
+    english = sum(w in ENGLISH_MARKERS for w in words)
+    return "de" if german > english else "en"
+
+
+@cache
+def _stemmer(lang: str) -> Stemmer.Stemmer:
+    return Stemmer.Stemmer(STEMMERS[lang])
+
+
+def _jieba_words(text: str) -> list[str]:
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    return [w for w in jieba.cut_for_search(text) if w.strip()]
+
+
+def words(text: str) -> list[str]:
+    """Normalised words of ``text`` in order, Chinese runs cut into words, before stemming."""
+    out: list[str] = []
+    for run in CJK_RUN.findall(normalise(text)):
+        if CJK.match(run):
+            out.extend(_jieba_words(run))
+            continue
+        for word in WORD.findall(run):
+            out.append(word)
+            if "_" in word.strip("_"):
+                out.extend(p for p in word.split("_") if p)
+    return out
+
+
+class Analyzer:
+    """Turns text into index terms. ``vocabulary`` (stems seen in the corpus) enables compound splitting."""
+
+    def __init__(self, vocabulary: Iterable[str] = ()) -> None:
+        self.vocabulary = frozenset(vocabulary)
+
+    def terms(self, text: str, lang: Language | None = None) -> list[str]:
+        """Index terms of ``text``: stop words dropped, stems, compound parts appended."""
+        lang = lang or detect_language(text)
+        stop = STOPWORDS[lang]
+        out: list[str] = []
+        for word in words(text):
+            if word in stop or (len(word) < 2 and not word.isdigit()):
+                continue
+            term = self._stem(word, lang)
+            out.append(term)
+            if lang == "de" and len(word) >= MIN_COMPOUND:
+                out.extend(self.split_compound(word))
+        return out
+
+    def split_compound(self, word: str) -> list[str]:
+        """The two stems of a German compound whose halves are both in the vocabulary, else []."""
+        for i in range(len(word) - MIN_PART, MIN_PART - 1, -1):
+            head, tail = word[:i], word[i:]
+            tail_stem = self._stem(tail, "de")
+            if tail_stem not in self.vocabulary:
+                continue
+            for head_form in _without_linking(head):
+                head_stem = self._stem(head_form, "de")
+                if head_stem in self.vocabulary:
+                    return [head_stem, tail_stem]
+        return []
+
+    @staticmethod
+    def _stem(word: str, lang: Language) -> str:
+        if lang == "zh" or not word.isalpha():
+            return word
+        return str(_stemmer(lang).stemWord(word))
+
+
+def _without_linking(head: str) -> list[str]:
+    forms = [head]
+    for link in LINKING:
+        if head.endswith(link) and len(head) - len(link) >= MIN_PART:
+            forms.append(head[: -len(link)])
+    return forms
+
+
+def vocabulary_of(texts: Iterable[str]) -> set[str]:
+    """Stems of the words of ``texts`` (each in its own language): the vocabulary for compound splitting."""
+    plain = Analyzer()
+    vocab: set[str] = set()
+    for text in texts:
+        vocab.update(plain.terms(text))
+    return vocab

@@ -1,0 +1,48 @@
+"""The answerer seam: turn a question and its retrieved chunks into cited answer text.
+
+Two answerers, chosen by ``AnswerSettings.answerer``: ``extractive`` (offline, quotes the
+sentences, steps or rows that answer) and ``openai`` (any OpenAI-compatible chat server). Whether
+to answer at all is decided before either runs (``assistant.abstain``), never by a model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from assistant.cite import ImagePath
+from assistant.evidence import UnitScorer
+from assistant.schema import Citation, Turn
+from storage.schema import Hit
+
+OnText = Callable[[str], None]
+"""Receives the answer text piece by piece as it is produced (markers already as ``[n]``)."""
+
+
+@dataclass(frozen=True)
+class Request:
+    """Everything an answerer gets for one question."""
+
+    question: str
+    hits: Sequence[Hit]  # best first, already filtered to the visible documents
+    scorer: UnitScorer
+    image_path: ImagePath
+    history: Sequence[Turn] = ()
+    on_text: OnText | None = None
+
+
+@dataclass(frozen=True)
+class Draft:
+    """An answer before the service stamps it: the text with ``[n]`` markers and its citations."""
+
+    text: str
+    citations: tuple[Citation, ...]
+    dropped_ids: tuple[str, ...] = field(default=())
+
+
+@runtime_checkable
+class Answerer(Protocol):
+    name: str
+
+    def answer(self, request: Request) -> Draft: ...

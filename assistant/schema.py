@@ -1,0 +1,90 @@
+"""What the read path returns: an answer, its citations and the pages it looked at.
+
+Every box is in pixels of the stored page image (top-left origin), like ``storage.schema.BBox``;
+pages are 1-based. ``Answer`` is what ``assistant.service.ask`` returns to the app, the API, the
+CLI and the eval runner, so its fields only grow.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from storage.schema import BBox, union_all
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Citation(Frozen):
+    """One cited passage: the ``[n]`` marker in the answer text points here."""
+
+    n: int  # the number in the answer's "[n]" marker, from 1
+    chunk_id: str
+    doc_id: str
+    page: int  # 1-based
+    boxes: tuple[BBox, ...]  # line boxes of the quoted lines (adjacent lines merged), stored-image pixels
+    quote: str  # the cited text as read on the page
+    image: str  # path of the stored page image
+
+    @property
+    def bbox(self) -> BBox:
+        """The union of ``boxes``."""
+        return union_all(self.boxes)
+
+
+class PageRef(Frozen):
+    """A retrieved page, best first: what the answer looked at (or the closest pages when it abstains)."""
+
+    doc_id: str
+    page: int  # 1-based
+    score: float  # fused retrieval score of its best chunk, higher is better
+    image: str  # path of the stored page image
+    source: str = ""  # file name the document was ingested from
+
+
+class Turn(Frozen):
+    """One earlier message of the conversation, for follow-up questions."""
+
+    role: Literal["user", "assistant"]
+    text: str
+
+
+class Answer(Frozen):
+    """The result of ``ask``: text with ``[n]`` markers, the citations, or an abstention."""
+
+    question: str
+    text: str  # the answer; "[n]" markers refer to ``citations[n-1]``
+    citations: tuple[Citation, ...] = ()
+    abstained: bool = False  # True: the documents do not answer the question (decided by the evidence threshold)
+    pages: tuple[PageRef, ...] = ()  # retrieved pages, best first (the closest pages when abstaining)
+    evidence: float = 0.0  # the evidence score the abstention threshold was applied to
+    dropped_ids: tuple[str, ...] = ()  # source ids the model cited that it was not given
+    answerer: str = ""  # "extractive" or "openai:<model>"
+    settings_fingerprint: str = ""
+    timings: dict[str, float] = Field(default_factory=dict)  # seconds per stage: retrieve, answer, total
+
+    def as_json(self) -> dict[str, object]:
+        """The CLI's ``--json`` shape (bbox as [x0, y0, x1, y1] in stored-image pixels), plus a few extras."""
+        return {
+            "answer": self.text,
+            "abstained": self.abstained,
+            "citations": [
+                {
+                    "doc_id": c.doc_id,
+                    "page": c.page,
+                    "bbox": [round(v, 1) for v in c.bbox.as_list()],
+                    "boxes": [[round(v, 1) for v in b.as_list()] for b in c.boxes],
+                    "image": c.image,
+                    "quote": c.quote,
+                }
+                for c in self.citations
+            ],
+            "pages": [{"doc_id": p.doc_id, "page": p.page, "score": round(p.score, 4), "image": p.image} for p in self.pages],
+            "evidence": round(self.evidence, 4),
+            "dropped_ids": list(self.dropped_ids),
+            "answerer": self.answerer,
+            "settings_fingerprint": self.settings_fingerprint,
+        }

@@ -1,0 +1,106 @@
+"""A fake OpenAI-compatible chat server on loopback: real HTTP, real server-sent events.
+
+Each request takes the next ``Reply`` from the script (the last one repeats): a status code, the
+text pieces to stream, a delay before the first byte or between pieces, or a connection dropped
+mid-stream. Every request body is recorded so tests can assert on what the client sent.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Reply:
+    pieces: list[str] = field(default_factory=list)
+    status: int = 200
+    body: str = ""  # for non-200 replies
+    delay: float = 0.0  # seconds before the response starts
+    gap: float = 0.0  # seconds between streamed pieces
+    drop_after: int | None = None  # close the connection after this many pieces, without [DONE]
+
+
+class FakeChatServer:
+    def __init__(self, script: list[Reply]) -> None:
+        self.script = list(script)
+        self.requests: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/v1"
+
+    def __enter__(self) -> FakeChatServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _next(self, body: dict[str, Any], headers: dict[str, str]) -> Reply:
+        with self._lock:
+            self.requests.append(body)
+            self.headers.append(headers)
+            return self.script.pop(0) if len(self.script) > 1 else self.script[0]
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+                length = int(self.headers.get("Content-Length", "0"))
+                body = json.loads(self.rfile.read(length) or b"{}")
+                if self.path != "/v1/chat/completions":
+                    self._plain(404, '{"error": "not found"}')
+                    return
+                reply = server._next(body, dict(self.headers))
+                time.sleep(reply.delay)
+                if reply.status != 200:
+                    self._plain(reply.status, reply.body or '{"error": "fake failure"}')
+                    return
+                self._stream(reply, body.get("model", ""))
+
+            def _plain(self, status: int, text: str) -> None:
+                data = text.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _stream(self, reply: Reply, model: str) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                for i, piece in enumerate(reply.pieces):
+                    if reply.drop_after is not None and i >= reply.drop_after:
+                        self.close_connection = True
+                        return
+                    event = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "model": model,
+                             "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
+                    self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
+                    self.wfile.flush()
+                    time.sleep(reply.gap)
+                final = {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+                self.wfile.write(f"data: {json.dumps(final)}\n\ndata: [DONE]\n\n".encode())
+                self.wfile.flush()
+                self.close_connection = True
+
+        return Handler

@@ -1,0 +1,35 @@
+from assistant.cite import Quote, cite, merge_boxes, refs_for
+from storage.schema import BBox
+from tests.assistant.builders import image_path, make_chunk
+
+LINES = ["When the battery is fully", "charged, the green LED will be lit.", "", "Both LEDs lit: battery damaged."]
+
+
+def test_a_quote_maps_to_the_lines_it_overlaps():
+    chunk = make_chunk("d1", 3, LINES)
+    start = chunk.text.index("charged")
+    refs = refs_for(chunk, start, start + 10)
+    assert [r.start for r in refs] == [len(LINES[0]) + 1]
+
+
+def test_adjacent_lines_merge_and_separate_ones_do_not():
+    a = BBox(x0=100, y0=100, x1=400, y1=130)
+    b = BBox(x0=100, y0=140, x1=300, y1=170)  # 10 px under a
+    c = BBox(x0=100, y0=300, x1=300, y1=330)  # far below
+    d = BBox(x0=900, y0=100, x1=1200, y1=130)  # next column, same height
+    assert merge_boxes([c, b, a, d]) == (BBox(x0=100, y0=100, x1=400, y1=170), d, c)
+
+
+def test_citation_has_page_merged_boxes_quote_and_image():
+    chunk = make_chunk("d1", 3, LINES)
+    start = 0
+    end = chunk.text.index("lit.") + 4
+    [[citation]] = cite([Quote(chunk=chunk, start=start, end=end, text="When ... lit.")], image_path, first=4)
+    assert citation.n == 4 and citation.page == 3 and citation.doc_id == "d1"
+    assert citation.boxes == (BBox(x0=100, y0=100, x1=100 + 12 * len(LINES[1]), y1=170),)
+    assert citation.image == "/images/d1/p0003.jpg"
+
+
+def test_a_quote_without_line_refs_gets_no_citation():
+    chunk = make_chunk("d1", 1, ["text"]).model_copy(update={"refs": ()})
+    assert cite([Quote(chunk=chunk, start=0, end=4, text="text")], image_path) == [[]]

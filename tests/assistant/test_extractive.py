@@ -1,0 +1,84 @@
+import time
+
+from assistant.answer import Request
+from assistant.evidence import UnitScorer
+from assistant.extractive import ExtractiveAnswerer
+from assistant.keyword import KeywordIndex
+from storage.schema import Chunk, Hit
+from tests.assistant.builders import image_path, make_chunk
+
+LEDS = make_chunk("manual", 10, [
+    "# 2.1. Batteries",
+    "The battery charges whenever it is plugged in. If the battery is charging or the board draws",
+    "a lot of power, the red LED will be lit. When the battery is fully charged, the green LED will be lit.",
+    "When the battery is damaged or missing, both LEDs will be lit, which appears yellow.",
+])
+BUILD = make_chunk("guide", 6, [
+    "# Install NRPE",
+    "Extract the source tarball:",
+    "",
+    "```",
+    "# tar xzf nrpe-3.2.1.tar.gz",
+    "```",
+    "",
+    "Compile the NRPE addon:",
+    "",
+    "```",
+    "# ./configure",
+    "# make all",
+    "```",
+    "",
+    "Install the NRPE daemon and the sample configuration file:",
+    "",
+    "```",
+    "# make install",
+    "# make install-config",
+    "```",
+], top=400)
+TABLE = make_chunk("manual", 84, [
+    "| Device | Bytes per sample | Storage | Minutes at full rate |",
+    "|---|---|---|---|",
+    "| TeleMetrum v2 | 16 | 8MB | 80 |",
+    "| TeleMega | 32 | 8MB | 40 |",
+])
+
+
+def ask(question: str, chunks: list[Chunk]) -> tuple[str, list]:
+    scorer = UnitScorer(KeywordIndex([LEDS, BUILD, TABLE]))
+    request = Request(question=question, hits=[Hit(chunk=c, score=1.0) for c in chunks], scorer=scorer, image_path=image_path)
+    draft = ExtractiveAnswerer().answer(request)
+    return draft.text, list(draft.citations)
+
+
+def test_multi_part_question_quotes_each_part_and_cites_its_line():
+    text, citations = ask("What do the red LED, the green LED and both LEDs lit mean for the battery?", [LEDS, BUILD])
+    assert "red LED will be lit [1]." in text and "green LED will be lit" in text and "damaged or missing" in text
+    assert "tar xzf" not in text
+    red = next(c for c in citations if "red LED" in c.quote)
+    assert red.page == 10 and red.doc_id == "manual" and red.image == "/images/manual/p0010.jpg"
+    assert red.bbox.y0 == 140.0  # the quote starts on the chunk's second text line (y 140..170)
+    assert red.bbox.y1 == 210.0  # and ends on the third
+
+
+def test_procedure_is_quoted_in_order_with_every_command():
+    text, citations = ask("How do I build and install the NRPE daemon from source?", [BUILD, LEDS])
+    commands = ["tar xzf", "./configure", "make all", "make install", "make install-config"]
+    positions = [text.index(c) for c in commands]
+    assert positions == sorted(positions)
+    assert "LED" not in text
+    assert [c.n for c in citations] == list(range(1, len(citations) + 1))
+    assert all(f"[{c.n}]" in text for c in citations)
+
+
+def test_table_question_quotes_the_matching_row():
+    text, citations = ask("How many bytes per sample and minutes at full rate does TeleMega have?", [TABLE, LEDS])
+    assert text == "Device: TeleMega; Bytes per sample: 32; Storage: 8MB; Minutes at full rate: 40 [1]"
+    assert citations[0].quote == "TeleMega | 32 | 8MB | 40"
+    assert citations[0].bbox.y0 == 100 + 3 * 40  # the fourth line of the chunk
+
+
+def test_extractive_answer_takes_milliseconds():
+    started = time.perf_counter()
+    for _ in range(20):
+        ask("What do the red LED and the green LED mean?", [LEDS, BUILD, TABLE])
+    assert (time.perf_counter() - started) / 20 < 0.05

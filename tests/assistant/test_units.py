@@ -1,0 +1,46 @@
+from assistant.units import split_units
+
+TEXT = """# 2.1. Batteries
+For TeleMetrum and TeleMega, the battery charges over USB. When the battery is fully
+charged, the green LED will be lit. See e.g. the manual.
+
+1. Extract the source:
+   tar xzf nrpe.tar.gz
+2. Compile the NRPE addon:
+
+```
+# ./configure
+# make all
+```
+
+| Product | ID |
+|---|---|
+| e-com_a USB | 0x400 |"""
+
+
+def test_units_follow_the_markdown_structure():
+    units = split_units("c-1", TEXT)
+    assert [(u.kind, u.text) for u in units] == [
+        ("heading", "2.1. Batteries"),
+        ("sentence", "For TeleMetrum and TeleMega, the battery charges over USB."),
+        ("sentence", "When the battery is fully charged, the green LED will be lit."),
+        ("sentence", "See e.g. the manual."),
+        ("step", "1. Extract the source: tar xzf nrpe.tar.gz"),
+        ("step", "2. Compile the NRPE addon:"),
+        ("code", "# ./configure"),
+        ("code", "# make all"),
+        ("header", "Product | ID"),
+        ("row", "e-com_a USB | 0x400"),
+    ]
+
+
+def test_unit_offsets_point_into_the_chunk_text():
+    for unit in split_units("c-1", TEXT):
+        raw = TEXT[unit.start : unit.end]
+        assert all(word in raw for word in unit.text.split() if word != "|")
+    sentence = split_units("c-1", TEXT)[2]
+    assert TEXT[sentence.start : sentence.end] == "When the battery is fully\ncharged, the green LED will be lit."
+
+
+def test_every_unit_knows_its_section():
+    assert {u.section for u in split_units("c-1", TEXT)} == {"2.1. Batteries"}
