@@ -1,0 +1,26 @@
+"""``folio doctor``: preflight checks, one line each; exit 1 if a required one fails."""
+
+from __future__ import annotations
+
+import argparse
+
+from cli.common import add_settings_flags, build_settings, print_json
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("doctor", help="check the HunyuanOCR server, the CPU OCR engine and the data dir")
+    add_settings_flags(p, "engine", "json")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ingest.preflight import run_checks
+
+    settings = build_settings(args)
+    checks = run_checks(settings.ingest, settings.data_dir)
+    if args.json:
+        print_json({"checks": [c.__dict__ for c in checks]})
+    for c in checks if not args.json else ():
+        mark = "skip" if c.skipped else "ok" if c.ok else "FAIL" if c.required else "warn"
+        print(f"{mark:<5} {c.name:<15} {c.detail}")
+    return 1 if any(c.required and not c.ok for c in checks) else 0
