@@ -35,11 +35,11 @@ def layout_page(
 
     ``lines`` are in any order, boxes in pixels of the ``width`` x ``height`` page image (``quad``
     used when set). ``repeated`` holds ``running_lines()`` keys of the document. Lines come back
-    with surrounding whitespace stripped; empty lines and lines drawn twice on top of each other
+    with surrounding whitespace stripped and no-break spaces made plain; empty lines and lines drawn twice on top of each other
     (PDF text layers do that for bold or small caps) are dropped. Every returned line is in exactly
     one block, and each block's spans give ``block.text[start:end] == line.text`` with the line's box.
     """
-    stripped = [ln.model_copy(update={"text": ln.text.strip()}) for ln in lines if ln.text.strip()]
+    stripped = [ln.model_copy(update={"text": _clean(ln.text)}) for ln in lines if _clean(ln.text)]
     rects = rectify(stripped, width, height)
     keep = _unshadowed(stripped, rects)
     segs = [Seg(k, stripped[i], rects[i]) for k, i in enumerate(keep)]
@@ -53,6 +53,10 @@ def layout_page(
     built.extend(render_running(row, BlockKind.FOOTER) for row in footers)
     out_lines = tuple(line for b in built for line in b.lines)
     return out_lines, tuple(b.block for b in built)
+
+
+def _clean(text: str) -> str:
+    return text.replace("\xa0", " ").strip()
 
 
 def _unshadowed(lines: Sequence[Line], rects: Sequence[Rect]) -> list[int]:

@@ -95,9 +95,12 @@ def _looks_running(row: Row, segs: Sequence[Seg], h: float, *, first: bool, at_t
     gap = _gap_to_body(row, segs, at_top=at_top)
     if not at_top:
         return bool(_FOOTER_WORDS.search(text)) and gap >= 1.5 * h
+    left = min(s.rect.x0 for s in segs)
+    width = max(s.rect.x1 for s in segs) - left
+    set_off = row.x0 - left > 0.15 * width  # centred or flush right, not where the body text starts
     return (
         first
-        and gap >= 1.2 * h
+        and gap >= (0.5 if set_off else 1.2) * h
         and len(text) <= 90
         and not ends_sentence(text)
         and section_level(text) is None

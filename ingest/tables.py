@@ -4,8 +4,9 @@ Detection works on the visual rows of one reading-order region: a table starts a
 several cells (segments separated by a clear gap) and runs while rows keep several cells or are
 single cells that fit inside one column (a wrapped cell). Columns are the whitespace-separated
 intervals of the x-projection of the run. Visual rows are folded into logical table rows: a row
-that only adds lines under some cells, close below them, continues the row above (a wrapped cell);
-a row that fills at least the columns of the row above starts a new one.
+with an empty first cell continues the row above (wrapped cells), and so does a row whose cells all
+sit right under the cells above while filling fewer columns than the row above ("Elevation" /
+"Mask"); any other row with a first cell starts a new logical row.
 """
 
 from __future__ import annotations
@@ -146,7 +147,7 @@ def _logical_rows(rows: Sequence[Row], columns: Sequence[tuple[float, float]], h
         for seg in row.segs:
             cells.setdefault(_column_of(seg, columns), []).append(seg)
         filled = set(cells)
-        new_row = not logical or (len(filled) >= 2 and filled >= prev_filled) or not _wraps(logical[-1], spans[-1], cells, h)
+        new_row = bool(not logical or (0 in filled and (filled >= prev_filled or not _wraps(logical[-1], spans[-1], cells, h))))
         if new_row:
             logical.append([[] for _ in columns])
             spans.append([row.y0, row.y1])

@@ -13,7 +13,7 @@ _LONE_MARKER = re.compile(
     r"^(?:[•·‣▪▫■□●○◦◆◇►▶➢➤✓✔∙\uf0b7\uf0a7\uf0d8\uf076\uf0fc*\-–—‐o]|\(?\d{1,2}[.)]|\(?[a-z][.)]|\([a-z]\)|\(?[ivx]{1,4}[.)])$"
 )
 _STEP = re.compile(r"^(?:\(?(\d{1,2})[.)]|\(([a-z]|[ivx]{1,4}|\d{1,2})\)|([a-z])\)|([a-h])\.|([ivx]{1,4})[.)]|([A-H])\))\s+(?=\S)")
-_DOTTED = re.compile(r"^(?:[A-Z]\.)?(\d{1,2}(?:\.\d{1,2})+)\.?\s+(?=\S)|^([A-Z])\.(\d{1,2})\.?\s+(?=\S)")
+_DOTTED = re.compile(r"^(?:[A-Z]\.)?(\d{1,2}(?:\.\d{1,2})+)\.?\s+(?=[^\W\d_]*[A-ZÄÖÜ\d\"“(])|^([A-Z])\.(\d{1,2})\.?\s+(?=\S)")
 _SINGLE = re.compile(r"^(\d{1,2})\.?\s+(?=[A-ZÄÖÜ])")
 _ROMAN_UPPER = re.compile(r"^([IVX]{1,5})\.\s*(?=\S)")
 _LETTER_UPPER = re.compile(r"^([A-H])\.\s+(?=[A-Z])")
