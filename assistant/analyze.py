@@ -24,7 +24,7 @@ from functools import cache
 from typing import Literal
 
 import Stemmer
-from bm25s.stopwords import STOPWORDS_CHINESE, STOPWORDS_EN_PLUS, STOPWORDS_GERMAN
+from bm25s.stopwords import STOPWORDS_CHINESE, STOPWORDS_EN, STOPWORDS_GERMAN
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +41,17 @@ GERMAN_MARKERS = frozenset(
 ENGLISH_MARKERS = frozenset(
     "the and is are of to in for with that this on be by or from as it an if you your can should how what which".split()
 )
-QUESTION_WORDS = frozenset("tell get use used using need needs want wants please also".split())
+# English function words and question words. Words that carry meaning in manuals ("before", "after",
+# "first", "both", "not", "off", "only") are kept: "what comes first", "off by default".
+ENGLISH_STOPWORDS = (frozenset(STOPWORDS_EN) - {"no", "not"}) | frozenset(
+    "i me my we our us you your he she him her his they them their what which who whom whose how why when where "
+    "do does did done doing am been being has have had having can could should would may might must shall "
+    "there here its it's from about also just than so very s t tell get use used using need needs want wants please".split()
+)
 STOPWORDS: dict[str, frozenset[str]] = {
-    "en": frozenset(STOPWORDS_EN_PLUS) | QUESTION_WORDS,
+    "en": ENGLISH_STOPWORDS,
     "de": frozenset(STOPWORDS_GERMAN) | frozenset("sollte sollten soll bitte".split()),
-    "zh": frozenset(STOPWORDS_CHINESE) | frozenset(STOPWORDS_EN_PLUS),
+    "zh": frozenset(STOPWORDS_CHINESE) | ENGLISH_STOPWORDS,
 }
 STEMMERS = {"en": "english", "de": "german"}
 

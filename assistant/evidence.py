@@ -9,12 +9,15 @@ the lines behind a sentence an LLM wrote, and feed the abstention threshold.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
+
+import numpy as np
 
 from assistant.analyze import Language
 from assistant.keyword import KeywordIndex
 from assistant.units import Unit, split_units
+from storage.embed import Embedder
 from storage.schema import Chunk, Hit
 
 CONTEXT_WEIGHT = 0.5  # weight of a term found only in the unit's heading or table header
@@ -27,6 +30,9 @@ class ScoredUnit:
     rank: int  # rank of the unit's chunk in the retrieval, from 0
     lexical: float  # idf-weighted share of the question's terms in the unit (its context at half weight), in [0, 1]
     own: float  # the same share counting the unit's own text only
+    terms: frozenset[str] = frozenset()  # question terms in the unit's own text
+    context_terms: frozenset[str] = frozenset()  # question terms only in its heading or table header
+    semantic: float = 0.0  # cosine similarity of the unit and the question (0 when not computed)
 
 
 @dataclass(frozen=True)
@@ -40,13 +46,23 @@ class Query:
     def total(self) -> float:
         return sum(self.weights.values())
 
+    def coverage(self, terms: frozenset[str] | set[str], context: frozenset[str] | set[str] = frozenset()) -> float:
+        """The idf-weighted share of the question's terms in ``terms`` (in ``context`` at half weight)."""
+        if self.total <= 0:
+            return 0.0
+        got = sum(w if t in terms else CONTEXT_WEIGHT * w if t in context else 0.0 for t, w in self.weights.items())
+        return got / self.total
+
 
 class UnitScorer:
-    """Scores units against questions using a keyword index's analysis and idf."""
+    """Scores units against questions: lexically (the keyword index's analysis and idf) and, when
+    given an embedder, semantically (unit vectors are cached, so a chunk is embedded once)."""
 
-    def __init__(self, keywords: KeywordIndex) -> None:
+    def __init__(self, keywords: KeywordIndex, embedder: Embedder | None = None) -> None:
         self.keywords = keywords
+        self.embedder = embedder
         self._terms = lru_cache(maxsize=8192)(self._unit_terms)
+        self._vectors: dict[str, np.ndarray] = {}
 
     def query(self, question: str) -> Query:
         terms = self.keywords.analyzer.terms(question)
@@ -55,25 +71,38 @@ class UnitScorer:
     def units(self, chunk: Chunk) -> list[Unit]:
         return _units(chunk.id, chunk.text)
 
-    def score_hits(self, query: Query, hits: Sequence[Hit]) -> list[ScoredUnit]:
-        """Every unit of ``hits`` (headings included) with its lexical match, in retrieval order."""
+    def score_hits(self, query: Query, hits: Sequence[Hit], *, semantic: bool = False) -> list[ScoredUnit]:
+        """Every unit of ``hits`` (headings included) with its match, in retrieval order.
+
+        ``semantic`` adds the cosine similarity of each unit to the question (needs an embedder).
+        """
         out = []
         for rank, hit in enumerate(hits):
             lang = self.keywords.languages.get(hit.chunk.id)
             for unit in self.units(hit.chunk):
-                context = f"{unit.section} {unit.header}"
-                out.append(ScoredUnit(unit=unit, chunk=hit.chunk, rank=rank, lexical=self.match(query, unit.text, context, lang),
-                                      own=self.match(query, unit.text, "", lang)))
+                own = self._terms(unit.text, lang) & query.weights.keys()
+                around = (self._terms(f"{unit.section} {unit.header}", lang) & query.weights.keys()) - own
+                out.append(ScoredUnit(unit=unit, chunk=hit.chunk, rank=rank, lexical=query.coverage(own, around),
+                                      own=query.coverage(own), terms=frozenset(own), context_terms=frozenset(around)))
+        if semantic and self.embedder is not None and out:
+            sims = self.similarities(query.text, [s.unit.text for s in out])
+            out = [replace(s, semantic=float(sim)) for s, sim in zip(out, sims, strict=True)]
         return out
+
+    def similarities(self, question: str, texts: Sequence[str]) -> list[float]:
+        """Cosine similarity of the question to each text (texts' vectors are cached)."""
+        assert self.embedder is not None
+        missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+        if missing:
+            for text, vector in zip(missing, self.embedder.embed_documents(missing), strict=True):
+                self._vectors[text] = np.asarray(vector, dtype=np.float32)
+        q = np.asarray(self.embedder.embed_query(question), dtype=np.float32)
+        return [float(self._vectors[t] @ q) for t in texts]
 
     def match(self, query: Query, text: str, context: str = "", lang: Language | None = None) -> float:
         """The idf-weighted share of the question's terms in ``text`` (in ``context`` at half weight)."""
-        if query.total <= 0:
-            return 0.0
         own = self._terms(text, lang)
-        around = self._terms(context, lang) if context else frozenset()
-        got = sum(w if t in own else CONTEXT_WEIGHT * w if t in around else 0.0 for t, w in query.weights.items())
-        return got / query.total
+        return query.coverage(own, self._terms(context, lang) if context else frozenset())
 
     def _unit_terms(self, text: str, lang: Language | None) -> frozenset[str]:
         return frozenset(self.keywords.analyzer.terms(text, lang))

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from assistant.answer import Draft, Request
 from assistant.cite import Quote, cite
-from assistant.evidence import ScoredUnit
+from assistant.evidence import Query, ScoredUnit
 from assistant.schema import Citation
 from assistant.units import Unit
 
@@ -32,11 +32,14 @@ END_PUNCTUATION = ".!?:;"
 @dataclass(frozen=True)
 class ExtractiveSettings:
     top_chunks: int = 3  # chunks whose units are considered
-    rank_prior: float = 0.15  # score bonus of the top chunk's units, shrinking with rank
-    keep_ratio: float = 0.6  # further units are kept when they score this close to the best
-    max_units: int = 4  # units quoted for a factual or multi-part question
-    max_steps: int = 12  # units quoted for a procedure
-    min_lexical: float = 0.15  # a further unit's own text must match at least this share of the question
+    rank_prior: float = 0.1  # score bonus of the top chunk's units, shrinking with rank
+    max_window: int = 4  # longest run of consecutive units quoted as the main passage
+    unit_cost: float = 0.04  # coverage each further unit of the passage must add
+    extra_ratio: float = 0.7  # a unit elsewhere is added when its own match is this close to the passage's best unit
+    max_extra: int = 2  # such units added at most
+    max_steps: int = 12  # units quoted for a procedure or a list
+    min_lexical: float = 0.15  # an added unit's own text must match at least this share of the question
+    semantic_weight: float = 0.0  # weight of the unit-question embedding similarity (0: lexical only, no embedding)
 
 
 class ExtractiveAnswerer:
@@ -47,8 +50,8 @@ class ExtractiveAnswerer:
 
     def answer(self, request: Request) -> Draft:
         query = request.scorer.query(request.question)
-        scored = request.scorer.score_hits(query, request.hits[: self.cfg.top_chunks])
-        chosen = self.select(request.question, scored)
+        scored = request.scorer.score_hits(query, request.hits[: self.cfg.top_chunks], semantic=self.cfg.semantic_weight > 0)
+        chosen = self.select(request.question, query, scored)
         quotes = [Quote(chunk=s.chunk, start=s.unit.start, end=s.unit.end, text=s.unit.text) for s in chosen]
         cited = cite(quotes, request.image_path)
         text = compose(chosen, cited)
@@ -56,33 +59,102 @@ class ExtractiveAnswerer:
             request.on_text(text)
         return Draft(text=text, citations=tuple(c for group in cited for c in group))
 
-    def select(self, question: str, scored: Sequence[ScoredUnit]) -> list[ScoredUnit]:
+    def select(self, question: str, query: Query, scored: Sequence[ScoredUnit]) -> list[ScoredUnit]:
         """The units to quote, in reading order (by chunk rank, then position)."""
-        candidates = [s for s in scored if s.unit.kind not in CONTEXT_KINDS]
-        if not candidates:
+        runs = _runs(scored)
+        if not runs:
             return []
-        best = max(candidates, key=self.score)
+        window = self._best_window(query, runs)
         if PROCEDURAL.search(question):
-            chosen = self._procedure(best, candidates)
-        else:
-            chosen = self._closest(best, candidates)
-        return sorted(chosen, key=lambda s: (s.rank, s.unit.index))
+            window = self._procedure(window, runs[window[0].rank])
+        chosen = self._continued(window, runs) + self._extras(query, window, runs)
+        return sorted(set(chosen), key=lambda s: (s.rank, s.unit.index))
 
-    def score(self, s: ScoredUnit) -> float:
-        return s.lexical + self.cfg.rank_prior / (1 + s.rank)
+    def _best_window(self, query: Query, runs: dict[int, list[ScoredUnit]]) -> list[ScoredUnit]:
+        """The run of consecutive units of one chunk that best covers the question, less a cost per unit."""
+        best: tuple[float, list[ScoredUnit]] = (-1.0, [])
+        for rank, units in runs.items():
+            prior = self.cfg.rank_prior / (1 + rank)
+            for i in range(len(units)):
+                terms: set[str] = set()
+                context: set[str] = set()
+                semantic = 0.0
+                for n, unit in enumerate(units[i : i + self.cfg.max_window]):
+                    terms |= unit.terms
+                    context |= unit.context_terms
+                    semantic = max(semantic, unit.semantic)
+                    value = query.coverage(terms, context) + self.cfg.semantic_weight * semantic + prior - self.cfg.unit_cost * n
+                    if value > best[0] + 1e-9:
+                        best = (value, units[i : i + n + 1])
+        return _trimmed(best[1])
 
-    def _closest(self, best: ScoredUnit, candidates: Sequence[ScoredUnit]) -> list[ScoredUnit]:
-        floor = max(self.cfg.keep_ratio * self.score(best), self.cfg.min_lexical)
-        others = sorted((s for s in candidates if s is not best and s.own >= self.cfg.min_lexical and self.score(s) >= floor),
-                        key=self.score, reverse=True)
-        return [best, *others[: self.cfg.max_units - 1]]
+    def _procedure(self, window: list[ScoredUnit], units: list[ScoredUnit]) -> list[ScoredUnit]:
+        """The steps (and the lines that introduce them) around the passage, in the page's order."""
+        first, last = units.index(window[0]), units.index(window[-1])
+        section = window[0].unit.section
+        while first > 0 and units[first - 1].unit.section == section and _in_procedure(units[first - 1].unit):
+            first -= 1
+        while last + 1 < len(units) and units[last + 1].unit.section == section and _in_procedure(units[last + 1].unit):
+            last += 1
+        return units[first : min(last + 1, first + self.cfg.max_steps)]
 
-    def _procedure(self, best: ScoredUnit, candidates: Sequence[ScoredUnit]) -> list[ScoredUnit]:
-        """The best unit's section of its chunk, from its first line-like unit or the best unit, in order."""
-        same = [s for s in candidates if s.chunk.id == best.chunk.id and s.unit.section == best.unit.section]
-        start = next((i for i, s in enumerate(same) if s.unit.kind in LINE_KINDS), None)
-        first = same.index(best) if start is None else min(start, same.index(best))
-        return same[first : first + self.cfg.max_steps]
+    def _continued(self, chosen: list[ScoredUnit], runs: dict[int, list[ScoredUnit]]) -> list[ScoredUnit]:
+        """``chosen`` plus the list, steps or code that a chosen line ending in ':' introduces, and the
+        partial table row under a chosen row (a cell split over two rows)."""
+        out = list(chosen)
+        for s in chosen:
+            units = runs[s.rank]
+            i = units.index(s) + 1
+            if s.unit.kind == "row" and i < len(units) and units[i].unit.kind == "row" and units[i].unit.partial:
+                out.append(units[i])
+            if not s.unit.text.endswith(":"):
+                continue
+            while i < len(units) and units[i].unit.kind in LINE_KINDS and len(out) < self.cfg.max_steps:
+                out.append(units[i])
+                i += 1
+        return out
+
+    def _extras(self, query: Query, window: list[ScoredUnit], runs: dict[int, list[ScoredUnit]]) -> list[ScoredUnit]:
+        """Units outside the passage that match nearly as well and bring question terms it lacks."""
+        covered = set().union(*(s.terms for s in window)) if window else set()
+        floor = max(self.cfg.min_lexical, self.cfg.extra_ratio * max((s.own for s in window), default=0.0))
+        pool = sorted((s for units in runs.values() for s in units if s not in window and s.own >= floor),
+                      key=lambda s: s.own + self.cfg.rank_prior / (1 + s.rank), reverse=True)
+        extras = []
+        for s in pool:
+            if len(extras) == self.cfg.max_extra:
+                break
+            if s.terms - covered:
+                extras.append(s)
+                covered |= s.terms
+        return extras
+
+
+def _runs(scored: Sequence[ScoredUnit]) -> dict[int, list[ScoredUnit]]:
+    """Quotable units grouped by their chunk's rank, in reading order."""
+    runs: dict[int, list[ScoredUnit]] = {}
+    for s in scored:
+        if s.unit.kind not in CONTEXT_KINDS:
+            runs.setdefault(s.rank, []).append(s)
+    return runs
+
+
+def _trimmed(window: list[ScoredUnit]) -> list[ScoredUnit]:
+    """The window without leading or trailing units that match nothing (keeps its most similar unit)."""
+    top = max((s.semantic for s in window), default=0.0)
+
+    def idle(s: ScoredUnit) -> bool:
+        return not s.terms and s.semantic < top
+
+    while len(window) > 1 and idle(window[0]):
+        window = window[1:]
+    while len(window) > 1 and idle(window[-1]):
+        window = window[:-1]
+    return window
+
+
+def _in_procedure(unit: Unit) -> bool:
+    return unit.kind in ("step", "code") or unit.text.endswith(":")
 
 
 def compose(chosen: Sequence[ScoredUnit], cited: Sequence[Sequence[Citation]]) -> str:

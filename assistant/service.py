@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from assistant.abstain import assess
 from assistant.answer import Answerer, OnText, Request
@@ -23,8 +24,10 @@ from assistant.keyword import KeywordIndex
 from assistant.retrieve import FusionSettings, Ranked, retrieve
 from assistant.schema import Answer, PageRef, Turn
 from assistant.settings import Settings
-from assistant.wiring import StoreHandles, open_store
 from storage.schema import DocumentRecord
+
+if TYPE_CHECKING:  # the wiring imports the write path, which asking does not need
+    from assistant.wiring import StoreHandles
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +50,7 @@ class Assistant:
     def __init__(self, settings: Settings, handles: StoreHandles | None = None, answerer: Answerer | None = None) -> None:
         self.settings = settings
         self.cfg: AnswerSettings = settings.answer
-        self.handles = handles or open_store(settings)
+        self.handles = handles or _open_store(settings, None)
         self.collection = self.handles.store.collection
         self.answerer = answerer or build_answerer(self.cfg)
         self.fusion = FusionSettings(rrf_k=self.cfg.rrf_k, dense_weight=self.cfg.dense_weight,
@@ -103,7 +106,7 @@ class Assistant:
             chunks = store.chunks(doc_ids=visible)
             keywords = KeywordIndex(chunks)
             records = {doc_id: library.get(self.collection, doc_id) for doc_id in visible}
-            self._corpus = _Corpus(key=key, keywords=keywords, scorer=UnitScorer(keywords), records=records)
+            self._corpus = _Corpus(key=key, keywords=keywords, scorer=UnitScorer(keywords, self.handles.embedder), records=records)
             log.info("keyword index of %r: %d chunks of %d documents", self.collection, len(chunks), len(visible))
         return self._corpus
 
@@ -125,6 +128,12 @@ class Assistant:
         return tuple(seen.values())
 
 
+def _open_store(settings: Settings, collection: str | None) -> StoreHandles:
+    from assistant.wiring import open_store
+
+    return open_store(settings, collection)
+
+
 def build_answerer(cfg: AnswerSettings) -> Answerer:
     match cfg.answerer:
         case "extractive":
@@ -139,7 +148,7 @@ def build_answerer(cfg: AnswerSettings) -> Answerer:
 
 def build_assistant(settings: Settings, collection: str | None = None) -> Assistant:
     """The assistant of ``collection`` (default: ``settings.collection``)."""
-    return Assistant(settings, open_store(settings, collection))
+    return Assistant(settings, _open_store(settings, collection))
 
 
 def ask(

@@ -19,10 +19,10 @@ HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")
 FENCE = re.compile(r"^\s*(```|~~~)")
 TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
 TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
-LIST_MARK = re.compile(r"^\s*(?:[-*•·▪►]|\(?\d{1,2}[.)]|\(?[a-zA-Z][.)]|\(?[ivxIVX]{1,4}[.)])\s+")
+LIST_MARK = re.compile(r"^\s*(?:[-*•·▪►.]|\(?\d{1,2}[.)]|\(?[a-zA-Z][.)]|\(?[ivxIVX]{1,4}[.)])\s+")  # "." is a misread bullet
 QUOTE_MARK = re.compile(r"^\s*>\s?")
-SENTENCE_END = re.compile(r"(?<=[.!?:;])\s+(?=[\"'(\[]?[A-ZÄÖÜ0-9#$/.\-])")
-ABBREVIATION = re.compile(r"(?:\b(?:e\.g|i\.e|z\.b|z\. b|u\.a|d\.h|bzw|ca|vgl|etc|fig|figs|no|vs|sec|ch|ref|eq|approx|incl|dr|mr|ms|st|v)\.|\b[A-Z]\.)$", re.I)
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-ZÄÖÜ#$/\-])")
+ABBREVIATION = re.compile(r"(?:\b(?:e\.g|i\.e|z\.b|z\. b|u\.a|d\.h|bzw|ca|vgl|etc|fig|figs|no|vs|sec|ch|ref|eq|approx|incl|dr|mr|ms|st|str|nr|tel|v)\.|\b[A-Z]\.)$", re.I)
 MARKDOWN_INLINE = re.compile(r"(\*\*|__|`)")
 
 
@@ -38,6 +38,7 @@ class Unit:
     text: str  # the unit as plain text (Markdown markers removed)
     section: str = ""  # the nearest heading above the unit in the chunk
     header: str = ""  # for a table row: the table's header row
+    partial: bool = False  # a table row with empty cells (often the rest of a cell split over two rows)
 
 
 def split_units(chunk_id: str, text: str) -> list[Unit]:
@@ -126,8 +127,9 @@ def _finish(chunk_id: str, text: str, raw: list[tuple[UnitKind, int, int]]) -> l
             header = ""
             if i + 1 < len(raw) and raw[i + 1][0] == "row":
                 kind, header = "header", plain
+        partial = kind == "row" and any(not c.strip() for c in text[start:end].strip().strip("|").split("|"))
         units.append(Unit(chunk_id=chunk_id, index=len(units), kind=kind, start=start, end=end, text=plain,
-                          section=section, header=header if kind == "row" else ""))
+                          section=section, header=header if kind == "row" else "", partial=partial))
     return units
 
 

@@ -1,0 +1,127 @@
+"""``ask`` end to end on the five fixture photos, ingested once with the real pipeline (CPU OCR, Chroma, embedder).
+
+Each question comes from the fixture's qa.jsonl; the checks are the dev set's own: the answer holds
+a string of every key-fact group, a citation is on the gold page, and one of its boxes overlaps an
+evidence box mapped into the photo with the page's homography.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.schema import Answer, Turn
+from assistant.service import Assistant, ask, build_assistant
+from assistant.settings import Settings
+from storage.schema import BBox
+from tests.assistant.conftest import MINI
+
+QA = {item["id"]: item for item in map(json.loads, (MINI / "qa.jsonl").read_text().splitlines())}
+PAGES = {(p["doc_id"], p["page"]): p for p in map(json.loads, (MINI / "pages.jsonl").read_text().splitlines())}
+
+
+def gold_key(assistant: Assistant, doc_id: str, page: int) -> tuple[str, int]:
+    """The fixture (doc_id, page) of a stored page: the photo's file name says which it is."""
+    source = assistant.handles.library.get(assistant.collection, doc_id).source
+    name, number = Path(source).stem.rsplit("_p", 1)
+    assert page == 1
+    return name, int(number)
+
+
+def evidence_boxes(item: dict) -> list[BBox]:
+    """The item's evidence boxes (scan pixels) mapped into photo pixels."""
+    h = np.array(PAGES[(item["doc_id"], item["page"])]["photo_homography"])
+    out = []
+    for evidence in item["evidence"]:
+        for x0, y0, x1, y1 in evidence["bboxes"]:
+            corners = np.array([[x0, y0, 1], [x1, y0, 1], [x1, y1, 1], [x0, y1, 1]]) @ h.T
+            xy = corners[:, :2] / corners[:, 2:]
+            out.append(BBox(x0=xy[:, 0].min(), y0=xy[:, 1].min(), x1=xy[:, 0].max(), y1=xy[:, 1].max()))
+    return out
+
+
+def check_answered(assistant: Assistant, answer: Answer, item: dict) -> None:
+    assert not answer.abstained, answer.text
+    text = answer.text.casefold()
+    for group in item["acceptable_answers"]:
+        assert any(s.casefold() in text for s in group), f"none of {group} in {answer.text!r}"
+    on_page = [c for c in answer.citations if gold_key(assistant, c.doc_id, c.page) == (item["doc_id"], item["page"])]
+    assert on_page, f"no citation on {item['doc_id']} p{item['page']}"
+    evidence = evidence_boxes(item)
+    assert any(box.intersection_area(e) > 0.3 * e.area for c in on_page for box in c.boxes for e in evidence)
+    for c in answer.citations:
+        assert Path(c.image).is_file() and f"[{c.n}]" in answer.text and c.quote
+
+
+@pytest.mark.parametrize("item_id", ["rt-03", "cj-04", "tl-01", "tl-02", "cj-05"],
+                         ids=["factual", "procedural", "multi-span", "paraphrase", "german"])
+def test_answers_cite_the_gold_page_and_box(assistant: Assistant, item_id: str) -> None:
+    item = QA[item_id]
+    check_answered(assistant, ask(item["question"], assistant), item)
+
+
+def test_procedure_keeps_the_page_order(assistant: Assistant) -> None:
+    answer = ask(QA["cj-04"]["question"], assistant)
+    text = answer.text
+    assert text.index("cjflash 1 Kernel") < text.index("CJ_USB_MODE=1")
+
+
+@pytest.mark.parametrize("item_id", ["un-01", "un-02", "un-04"])
+def test_unanswerable_questions_abstain_and_list_the_closest_pages(assistant: Assistant, item_id: str) -> None:
+    answer = ask(QA[item_id]["question"], assistant)
+    assert answer.abstained and not answer.citations
+    assert "do not seem to answer" in answer.text and "page 1" in answer.text
+    assert len(answer.pages) >= 3 and all(Path(p.image).is_file() for p in answer.pages)
+
+
+def test_document_filter_limits_the_search(assistant: Assistant) -> None:
+    records = assistant.handles.library.list(assistant.collection)
+    altus = next(r.doc_id for r in records if "altusmetrum" in r.source)
+    answer = ask(QA["rt-03"]["question"], assistant, doc_ids={altus})
+    assert {p.doc_id for p in answer.pages} == {altus}
+    assert all(c.doc_id == altus for c in answer.citations)
+
+
+def test_follow_up_question_uses_the_conversation(assistant: Assistant) -> None:
+    history = [Turn(role="user", text="How do I update the firmware of the cyberJack reader with cjflash?"),
+               Turn(role="assistant", text="Run cjflash 1 Kernel_V30_07.bin ...")]
+    answer = ask("And what if the reader hangs afterwards?", assistant, history=history)
+    assert "CJ_USB_MODE=1" in answer.text
+
+
+def test_answer_is_stamped_and_streamed(assistant: Assistant, settings: Settings) -> None:
+    pieces: list[str] = []
+    answer = ask(QA["rt-03"]["question"], assistant, stream=pieces.append)
+    assert "".join(pieces) == answer.text
+    assert answer.settings_fingerprint == settings.fingerprint() and answer.answerer == "extractive"
+    assert answer.timings["total"] < 2.0
+    payload = answer.as_json()
+    assert set(payload) >= {"answer", "abstained", "citations"}
+    assert set(payload["citations"][0]) >= {"doc_id", "page", "bbox", "image", "quote"}
+
+
+def test_asking_opens_no_network_connection(assistant: Assistant, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing on the read path (llama-index, bm25s, jieba, the embedder) reaches for the network."""
+    attempts: list[object] = []
+    real_connect = socket.socket.connect
+
+    def guarded(self: socket.socket, address: object) -> object:
+        if not (isinstance(address, tuple) and str(address[0]) in ("127.0.0.1", "::1", "localhost")):
+            attempts.append(address)
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+    fresh = build_assistant(assistant.settings)
+    for question in ("Wie lange gilt die Garantie?", "如何更新固件？", QA["tl-01"]["question"]):
+        ask(question, fresh)
+    assert attempts == []
+
+
+def test_empty_collection_says_so(settings: Settings) -> None:
+    empty = build_assistant(settings, "empty")
+    answer = ask("What is the battery voltage?", empty)
+    assert answer.abstained and "folio ingest" in answer.text

@@ -1,0 +1,38 @@
+"""``folio ask`` on the session's ingested fixture photos."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from assistant.service import Assistant
+from cli.main import main
+
+
+def folio(args: list[str], assistant: Assistant, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    monkeypatch.setenv("FOLIO_DATA_DIR", str(assistant.settings.data_dir))
+    code = main(args)
+    return code, capsys.readouterr().out
+
+
+def test_json_output_has_the_documented_shape(assistant: Assistant, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = folio(["ask", "Which rnx2rtkp option sets the elevation mask?", "--collection", "mini", "--json"], assistant, monkeypatch, capsys)
+    payload = json.loads(out)
+    assert code == 0 and payload["abstained"] is False and payload["answer"]
+    citation = payload["citations"][0]
+    x0, y0, x1, y1 = citation["bbox"]
+    assert 0 <= x0 < x1 and 0 <= y0 < y1 and citation["page"] == 1
+    assert Path(citation["image"]).is_file() and citation["quote"] and citation["doc_id"]
+
+
+def test_text_output_lists_the_citations(assistant: Assistant, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = folio(["ask", "How do I update the firmware with cjflash?", "--collection", "mini"], assistant, monkeypatch, capsys)
+    assert code == 0 and "cjflash" in out and "[1] " in out and "page 1 box [" in out
+
+
+def test_openai_answerer_without_a_server_url_is_a_one_line_error(assistant: Assistant, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delenv("FOLIO_LLM_BASE_URL", raising=False)
+    code = main(["ask", "anything", "--collection", "mini", "--answerer", "openai"])
+    assert code == 1 and "FOLIO_LLM_BASE_URL" in capsys.readouterr().err
