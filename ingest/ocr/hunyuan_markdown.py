@@ -3,10 +3,15 @@
 The doc-parse output is Markdown in reading order: ``#`` headings, paragraphs separated by blank
 lines, lists, fenced code, tables as HTML ``<table>`` (or, rarely, Markdown pipe tables) and
 formulas in ``$..$`` / ``$$..$$``. Figure coordinate pairs must already be stripped.
+
+Block texts follow the conventions of Folio's own layout (``ingest.markdown``), so the chunker
+treats both engines alike: headings keep their ``#`` marks, code keeps its fences, and HTML tables
+become Markdown pipe tables (one row per line, the first row as header).
 """
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -20,6 +25,10 @@ CAPTION = re.compile(r"^\s*(?:\*\*)?(?:Figure|Fig\.|Table|图|表)\s*[\dA-Z]", r
 IMAGE = re.compile(r"^\s*!\[[^\]]*\]\([^)]*\)\s*$")
 PIPE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
 FENCE = "```"
+TABLE_ROW = re.compile(r"<tr\b[^>]*>(.*?)</tr>", re.S | re.I)
+TABLE_CELL = re.compile(r"<t[dh]\b([^>]*)>(.*?)</t[dh]>", re.S | re.I)
+COLSPAN = re.compile(r"colspan\s*=\s*[\"']?(\d+)", re.I)
+TAG = re.compile(r"<[^>]+>")
 
 
 @dataclass(frozen=True)
@@ -63,13 +72,15 @@ def _special_block(lines: list[str], i: int) -> tuple[ParsedBlock, int] | None:
     line = lines[i]
     heading = HEADING.match(line)
     if heading:
-        return ParsedBlock(BlockKind.HEADING, heading.group(2), level=len(heading.group(1))), i + 1
+        level = len(heading.group(1))
+        return ParsedBlock(BlockKind.HEADING, "#" * level + " " + heading.group(2), level=level), i + 1
     if line.lstrip().startswith(FENCE):
         end = _index_from(lines, i + 1, lambda s: s.lstrip().startswith(FENCE))
-        return ParsedBlock(BlockKind.CODE, "\n".join(lines[i + 1 : end])), end + 1
+        body = "\n".join(lines[i + 1 : end]).strip("\n")
+        return ParsedBlock(BlockKind.CODE, f"{FENCE}\n{body}\n{FENCE}" if body.strip() else ""), end + 1
     if "<table" in line.lower():
         end = _table_end(lines, i)
-        return ParsedBlock(BlockKind.TABLE, "\n".join(lines[i : end + 1]).strip()), end + 1
+        return ParsedBlock(BlockKind.TABLE, html_table_to_markdown("\n".join(lines[i : end + 1]).strip())), end + 1
     if line.strip().startswith("|") and i + 1 < len(lines) and PIPE_SEPARATOR.match(lines[i + 1]):
         end = _index_from(lines, i + 2, lambda s: not s.strip().startswith("|"))
         return ParsedBlock(BlockKind.TABLE, "\n".join(lines[i:end])), end
@@ -110,3 +121,25 @@ def _paragraph(lines: list[str]) -> ParsedBlock:
     if CAPTION.match(lines[0]):
         return ParsedBlock(BlockKind.CAPTION, text)
     return ParsedBlock(BlockKind.PARAGRAPH, text)
+
+
+def html_table_to_markdown(table: str) -> str:
+    """An HTML ``<table>`` as a Markdown pipe table (``colspan`` repeats empty cells; unreadable HTML is kept)."""
+    rows = [_cells(row) for row in TABLE_ROW.findall(table)]
+    rows = [row for row in rows if row]
+    if not rows:
+        return table
+    width = max(len(row) for row in rows)
+    lines = ["| " + " | ".join(row + [""] * (width - len(row))) + " |" for row in rows]
+    lines.insert(1, "|" + " --- |" * width)
+    return "\n".join(lines)
+
+
+def _cells(row: str) -> list[str]:
+    cells: list[str] = []
+    for attrs, content in TABLE_CELL.findall(row):
+        text = html.unescape(TAG.sub(" ", content))
+        cells.append(" ".join(text.split()).replace("|", "\\|"))
+        span = COLSPAN.search(attrs)
+        cells.extend([""] * (int(span.group(1)) - 1 if span else 0))
+    return cells

@@ -52,11 +52,11 @@ def test_every_block_has_spans_that_quote_its_lines(page: GtPage) -> None:
     assert len(seen) == len(readable), "every readable spotted line belongs to a block"
 
 
-def test_the_table_page_gives_one_html_table_with_every_cell_boxed() -> None:
+def test_the_table_page_gives_one_table_with_every_cell_boxed() -> None:
     page = next(p for p in PAGES if p.key == "rtklib-manual:37:photo")
     aligned = align_blocks(split_blocks(strip_figure_coords(doc_parse_output(page))[0]), spotted_lines(page))
     tables = [b for b in aligned.blocks if b.kind is BlockKind.TABLE]
-    assert len(tables) == 1 and tables[0].text.startswith("<table>")
+    assert len(tables) == 1 and tables[0].text.startswith("| Item | Descriptions | Configuration File | Notes |\n| --- |")
     assert len(tables[0].spans) >= 60
     running = [b for b in aligned.blocks if b.kind in (BlockKind.HEADER, BlockKind.FOOTER)]
     assert [b.text for b in running if b.kind is BlockKind.FOOTER] == ["35"]  # the page number is not a table cell
@@ -120,9 +120,15 @@ def test_a_title_goes_to_its_heading_not_to_a_paragraph_quoting_it() -> None:
     assert aligned.unmatched == 0 and aligned.orphans == 0
 
 
-def test_span_offsets_point_into_html_cells() -> None:
+def test_span_offsets_point_into_cells() -> None:
     lines = [line("Item", 100, 100, 200, 130), line("Notes (optional)", 300, 100, 500, 130), line("Frequencies", 100, 140, 250, 170)]
     table = "<table><tr><td>Item</td><td>Notes (optional)</td></tr><tr><td>Frequencies</td><td></td></tr></table>"
-    aligned = align_blocks([ParsedBlock(BlockKind.TABLE, table)], lines)
+    aligned = align_blocks(split_blocks(table), lines)
     (block,) = aligned.blocks
     assert [block.text[s.start : s.end] for s in block.spans] == ["Item", "Notes (optional", "Frequencies"]
+
+
+def test_normalising_skips_markup_and_keeps_positions() -> None:
+    norm = normalize("<td>Straße &amp; \\frac Ｘ</td>", skip_markup=True)
+    assert norm.text == "strassex"  # tags, entities and LaTeX commands skipped; NFKC and case-folded
+    assert [norm.index[0], norm.index[-1]] == [4, 23]

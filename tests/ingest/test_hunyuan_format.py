@@ -125,11 +125,26 @@ def test_markdown_splits_into_kinds() -> None:
         (BlockKind.STEP, 0), (BlockKind.CODE, 0), (BlockKind.TABLE, 0), (BlockKind.CAPTION, 0),
         (BlockKind.TABLE, 0), (BlockKind.PARAGRAPH, 0), (BlockKind.PARAGRAPH, 0),
     ]
-    assert blocks[0].text == "Chapter 2"
+    assert blocks[0].text == "# Chapter 2"  # Markdown, as Folio's own layout writes it
     assert blocks[1].text == "First paragraph\ncontinues."
-    assert blocks[5].text == "# ./configure"  # a shell prompt in code is not a heading
-    assert blocks[6].text.startswith("<table>") and blocks[6].text.endswith("</table>")
+    assert blocks[5].text == "```\n# ./configure\n```"  # a shell prompt in code is not a heading
+    assert blocks[6].text == "| a |\n| --- |\n| b |"  # HTML tables become pipe tables
     assert blocks[-1].text == "last"
+
+
+def test_html_tables_become_pipe_tables() -> None:
+    table = (
+        '<table><tr><th>Item</th><th colspan="2">Notes | more</th></tr>'
+        "<tr><td>a<br>b &amp; c</td><td>1</td><td>2</td></tr><tr><td>z</td></tr></table>"
+    )
+    (block,) = split_blocks(table)
+    assert block.kind is BlockKind.TABLE
+    assert block.text.split("\n") == [
+        "| Item | Notes \\| more |  |",
+        "| --- | --- | --- |",
+        "| a b & c | 1 | 2 |",
+        "| z |  |  |",
+    ]
 
 
 # -- repetition -------------------------------------------------------------------------------
@@ -167,12 +182,17 @@ def test_extraction_prompt_uses_the_readme_list_notation() -> None:
     assert extraction_prompt(["Invoice number", "Total"]) == "提取图片中的: ['Invoice number','Total'] 的字段内容，并按照 JSON 格式返回。"
 
 
-@pytest.mark.parametrize("size", [(1435, 1800), (4000, 3000), (300, 200), (2048, 2048), (100, 5000)])
-def test_sent_size_is_within_limits_in_multiples_of_32(size: tuple[int, int]) -> None:
+@pytest.mark.parametrize("size", [(4000, 3000), (300, 200), (2400, 1800), (400, 500)])
+def test_images_outside_the_limits_are_scaled_into_them(size: tuple[int, int]) -> None:
     w, h = sent_size(*size)
     assert w % 32 == 0 and h % 32 == 0
     assert MIN_PIXELS <= w * h <= MAX_PIXELS
     assert w / h == pytest.approx(size[0] / size[1], rel=0.1)
+
+
+@pytest.mark.parametrize("size", [(1435, 1800), (2048, 2048), (512, 512), (100, 5000)])
+def test_images_within_the_limits_are_sent_as_they_are(size: tuple[int, int]) -> None:
+    assert sent_size(*size) == size
 
 
 def test_encoded_page_is_a_jpeg_data_url_of_the_sent_size() -> None:
