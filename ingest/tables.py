@@ -16,10 +16,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ingest.rows import Row, Seg
-from ingest.text_cues import is_caption, is_lone_marker
+from ingest.text_cues import has_prompt, is_caption, is_lone_marker
 
 CELL_GAP = 0.6  # gap between cells, in text heights
 WRAP_GAP = 0.6  # a wrapped cell line sits at most this many text heights below the line above
+COLUMN_GAP = 0.25  # narrowest whitespace between two columns, in text heights (OCR boxes are padded)
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,8 @@ def is_multi(row: Row, h: float) -> bool:
         return False
     if len(row.segs) == 2 and is_lone_marker(row.segs[0].text):
         return False
+    if has_prompt(row.segs[0].text):
+        return False  # a command and its aligned comment
     return max(row.gaps()) >= CELL_GAP * h
 
 
@@ -65,7 +68,9 @@ def _table_from(rows: Sequence[Row], i: int, h: float) -> Table | None:
         if is_multi(row, h):
             last_multi = k
             left, right = min(left, row.x0), max(right, row.x1)
-        elif row.x1 - row.x0 > 0.6 * (right - left) or row.y0 - prev.y1 > 1.2 * h:
+        elif not _within_columns(row, _columns(rows[i : last_multi + 1], h)) and (
+            row.x1 - row.x0 > 0.6 * (right - left) or row.y0 - prev.y1 > 1.2 * h
+        ):
             break
         k += 1
     if last_multi == i:
@@ -82,7 +87,7 @@ def _table_from(rows: Sequence[Row], i: int, h: float) -> Table | None:
 
 
 def _columns(rows: Sequence[Row], h: float) -> tuple[tuple[float, float], ...]:
-    """Occupied x-intervals of the rows' segments, merged across gaps narrower than half a text height.
+    """Occupied x-intervals of the rows' segments, merged across gaps narrower than ``COLUMN_GAP``.
 
     The first row is left out when the others have several cells, because header cells often span columns.
     """
@@ -91,11 +96,18 @@ def _columns(rows: Sequence[Row], h: float) -> tuple[tuple[float, float], ...]:
     spans = sorted((s.rect.x0, s.rect.x1) for r in use for s in r.segs)
     merged: list[list[float]] = []
     for a, b in spans:
-        if merged and a - merged[-1][1] < 0.5 * h:
+        if merged and a - merged[-1][1] < COLUMN_GAP * h:
             merged[-1][1] = max(merged[-1][1], b)
         else:
             merged.append([a, b])
     return tuple((a, b) for a, b in merged)
+
+
+def _within_columns(row: Row, columns: Sequence[tuple[float, float]]) -> bool:
+    """Each segment of the row lies in a single column (none bridges a column gap)."""
+    return len(columns) >= 2 and all(
+        sum(1 for a, b in columns if s.rect.x0 < b and s.rect.x1 > a) <= 1 for s in row.segs
+    )
 
 
 def _fits_one_column(row: Row, columns: Sequence[tuple[float, float]]) -> bool:
@@ -156,7 +168,7 @@ def _logical_rows(rows: Sequence[Row], columns: Sequence[tuple[float, float]], h
         spans[-1] = [min(spans[-1][0], row.y0), max(spans[-1][1], row.y1)]
         prev_filled = filled
     _merge_header(logical, spans, h)
-    return tuple(tuple(tuple(sorted(c, key=lambda s: (s.rect.y0, s.rect.x0))) for c in r) for r in logical)
+    return tuple(tuple(tuple(c) for c in r) for r in logical)  # cells keep row order, left to right within a row
 
 
 def _wraps(current: list[list[Seg]], span: list[float], cells: dict[int, list[Seg]], h: float) -> bool:

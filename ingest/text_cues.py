@@ -13,7 +13,10 @@ _LONE_MARKER = re.compile(
     r"^(?:[•·‣▪▫■□●○◦◆◇►▶➢➤✓✔∙\uf0b7\uf0a7\uf0d8\uf076\uf0fc*\-–—‐o]|\(?\d{1,2}[.)]|\(?[a-z][.)]|\([a-z]\)|\(?[ivx]{1,4}[.)])$"
 )
 _STEP = re.compile(r"^(?:\(?(\d{1,2})[.)]|\(([a-z]|[ivx]{1,4}|\d{1,2})\)|([a-z])\)|([a-h])\.|([ivx]{1,4})[.)]|([A-H])\))\s+(?=\S)")
-_DOTTED = re.compile(r"^(?:[A-Z]\.)?(\d{1,2}(?:\.\d{1,2})+)\.?\s+(?=[^\W\d_]*[A-ZÄÖÜ\d\"“(])|^([A-Z])\.(\d{1,2})\.?\s+(?=\S)")
+_DOTTED = re.compile(
+    r"^(?:[A-Z]\.)?(\d{1,2}(?:\.\d{1,2})+)(?:\.?\s+(?=[^\W\d_]*[A-ZÄÖÜ\d\"“(])|\.(?=[A-ZÄÖÜ]))"  # OCR may drop the space
+    r"|^([A-Z])\.(\d{1,2})\.?\s+(?=\S)"
+)
 _SINGLE = re.compile(r"^(\d{1,2})\.?\s+(?=[A-ZÄÖÜ])")
 _ROMAN_UPPER = re.compile(r"^([IVX]{1,5})\.\s*(?=\S)")
 _LETTER_UPPER = re.compile(r"^([A-H])\.\s+(?=[A-Z])")
@@ -45,7 +48,7 @@ _TECH_TOKEN = re.compile(r"[/_=\\]|^--?[a-zA-Z]|^\w+(?:\.\w+)+$|[{};]|^\.{1,2}/|
 _SECTION_TOKEN = re.compile(r"^(?:[A-Z]\.)?\d+(?:\.\d+)*\.?$")
 _OPERATOR = re.compile(r"^(?:=|<=|>=|==|!=|\+\+|--|&&|\|\||->|=>|:=|\{|\}|\+=|-=)$")
 _URL = re.compile(r"^(?:https?://|www\.)\S+$", re.IGNORECASE)
-_PROMPT = re.compile(r"^[$#%>]\s+\S")
+_PROMPT = re.compile(r"^[$#%>]\s+[A-Za-z./~]")
 
 
 def bullet_prefix(text: str) -> str | None:
@@ -134,8 +137,12 @@ def is_upper_title(text: str) -> bool:
 
 
 def has_prompt(text: str) -> bool:
-    """A shell prompt (``$ ``, ``# ``, ``% ``, ``> ``) starts the line."""
-    return bool(_PROMPT.match(text.strip()))
+    """A shell prompt (``$ ``, ``# ``, ``% ``, ``> ``) starts the line (OCR may drop the space before a command)."""
+    stripped = text.strip()
+    if _PROMPT.match(stripped):
+        return True
+    rest = stripped[1:].split()
+    return stripped[:1] in "$#" and bool(rest) and (rest[0] in _SHELL or rest[0].startswith(("./", "/", "~/")))
 
 
 def looks_like_code(text: str) -> bool:
