@@ -20,6 +20,7 @@ from storage.schema import SCHEMA_VERSION, BBox, Chunk, Hit, SourceRef
 
 log = logging.getLogger(__name__)
 
+GET_PAGE = 5000  # records per Chroma get
 COLLECTION_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,47}$")
 
 
@@ -140,12 +141,22 @@ class ChromaStore:
         """Every chunk (of the given documents), e.g. to build a keyword index."""
         if doc_ids is not None and not doc_ids:
             return []
-        res = self._col.get(where=_doc_filter(doc_ids), include=["documents", "metadatas"])
+        res = self._get_all(_doc_filter(doc_ids), ["documents", "metadatas"])
         return [from_record(cid, text, meta) for cid, text, meta in zip(res["ids"], res["documents"], res["metadatas"], strict=True)]
 
     def doc_ids(self) -> set[str]:
-        res = self._col.get(include=["metadatas"])
+        res = self._get_all(None, ["metadatas"])
         return {str(m["doc_id"]) for m in res["metadatas"]}
+
+    def _get_all(self, where: dict[str, Any] | None, include: list[str]) -> dict[str, list[Any]]:
+        """``get`` in pages: one unpaged get of more than ~32k records fails ("too many SQL variables")."""
+        out: dict[str, list[Any]] = {"ids": [], **{key: [] for key in include}}
+        while True:
+            res = self._col.get(where=where, include=include, limit=GET_PAGE, offset=len(out["ids"]))
+            for key in out:
+                out[key].extend(res[key])
+            if len(res["ids"]) < GET_PAGE:
+                return out
 
     def delete_doc(self, doc_id: str) -> int:
         ids = self._col.get(where={"doc_id": doc_id}, include=[])["ids"]
