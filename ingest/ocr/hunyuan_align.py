@@ -9,7 +9,9 @@ fuzzy partial match), which gives the block one ``Span`` per line: the character
   pages, and a block without a box cannot be cited); ``AlignedPage.unmatched`` counts them.
 * A spotted line that no block contains (doc parsing skips page headers and footers by design,
   and may skip more) becomes a block of its own: ``HEADER`` above the aligned blocks, ``FOOTER``
-  below them, else a paragraph placed after the block of the line spotted before it.
+  below them, else a paragraph placed after the block of the line spotted before it. Only a short
+  line (a table cell, a number) lying inside an aligned block is not: the two passes read it
+  differently and the block already has its text.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ class AlignedPage:
     coverage: float  # share of the spotted characters that fell inside parsed blocks
     unmatched: int  # parsed blocks that no spotted line confirmed (left out)
     orphans: int  # spotted lines outside every parsed block (made blocks of their own)
+    absorbed: int = 0  # short unmatched lines inside an aligned block (left to that block)
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,10 @@ def align_blocks(parsed: Sequence[ParsedBlock], lines: Sequence[Line]) -> Aligne
         b: _block_with_spans(parsed[b], norm_blocks[b], by_block[b], lines) for b in sorted(by_block)
     }
     assigned = {m.line for m in matches}
-    orphan_ids = [i for i, n in enumerate(norm_lines) if n.text and i not in assigned]
+    left = [i for i, n in enumerate(norm_lines) if n.text and i not in assigned]
+    boxes = [b.bbox for b in aligned.values()]
+    absorbed = {i for i in left if len(norm_lines[i].text) < MIN_FUZZY and _inside_any(lines[i].bbox, boxes)}
+    orphan_ids = [i for i in left if i not in absorbed]
     blocks = _ordered(aligned, orphan_ids, matches, lines)
     total = sum(len(n.text) for n in norm_lines)
     covered = sum(len(norm_lines[i].text) for i in assigned)
@@ -97,7 +103,13 @@ def align_blocks(parsed: Sequence[ParsedBlock], lines: Sequence[Line]) -> Aligne
         coverage=covered / total if total else 1.0,
         unmatched=len(parsed) - len(aligned),
         orphans=len(orphan_ids),
+        absorbed=len(absorbed),
     )
+
+
+def _inside_any(box: BBox, blocks: list[BBox]) -> bool:
+    cx, cy = (box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2
+    return any(b.x0 <= cx <= b.x1 and b.y0 <= cy <= b.y1 for b in blocks)
 
 
 def _assign(lines: Sequence[Line], norm_lines: list[_Norm], norm_blocks: list[_Norm]) -> list[_Match]:

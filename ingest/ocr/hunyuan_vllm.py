@@ -130,7 +130,8 @@ class HunyuanVllmOcr:
             return None, f"failed: {exc}"
         markdown, _ = strip_figure_coords(answer.text)
         aligned = align_blocks(split_blocks(markdown), lines)
-        note = f"ok: coverage {aligned.coverage:.2f}, {aligned.unmatched} unmatched blocks, {aligned.orphans} orphan lines"
+        note = (f"ok: coverage {aligned.coverage:.2f}, {aligned.unmatched} unconfirmed blocks dropped, "
+                f"{aligned.orphans} lines outside the parse, {aligned.absorbed} short lines absorbed")
         if aligned.coverage < MIN_COVERAGE:
             log.warning("%s: doc-parse blocks cover %.0f%% of the spotted text; not used", where, 100 * aligned.coverage)
             return None, f"unused: blocks cover only {aligned.coverage:.0%} of the spotted text"

@@ -71,6 +71,14 @@ def test_noisy_spotting_text_still_aligns() -> None:
     assert all(block.spans for block in aligned.blocks)
 
 
+def test_noisy_short_cells_inside_a_table_are_not_repeated_as_blocks() -> None:
+    page = next(p for p in PAGES if p.key == "rtklib-manual:37:photo")
+    noisy = [Line(text=ln.text.replace("pos1-", "posl-"), bbox=ln.bbox) for ln in spotted_lines(page)]
+    aligned = align_blocks(split_blocks(strip_figure_coords(doc_parse_output(page))[0]), noisy)
+    assert aligned.absorbed == 6  # the six "pos1-" cells, read "posl-" by spotting
+    assert not any("posl" in block.text for block in aligned.blocks)
+
+
 def test_a_block_no_line_confirms_is_dropped() -> None:
     lines = [line("Real heading", 100, 100, 400, 130), line("Real paragraph text here.", 100, 150, 900, 180)]
     parsed = [
