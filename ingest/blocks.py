@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from ingest.markdown import Built, render_code, render_flow, render_heading, render_table
 from ingest.rows import Row
-from ingest.tables import Table, find_tables
+from ingest.tables import find_tables
 from ingest.text_cues import (
     bullet_prefix,
     ends_sentence,
@@ -76,6 +76,7 @@ def region_blocks(rows: Sequence[Row], h: float) -> list[Built]:
         return []
     region = _measure(rows, h)
     tables = {t.start: t for t in find_tables(rows, h)}
+    in_table = {k for t in tables.values() for k in range(t.start, t.end)}
     out: list[Built] = []
     pending: Pending | None = None
     i = 0
@@ -83,19 +84,13 @@ def region_blocks(rows: Sequence[Row], h: float) -> list[Built]:
         if i in tables:
             out.extend(_flush(pending, region))
             pending = None
-            table: Table = tables[i]
-            out.append(render_table(table.cells))
-            i = table.end
+            out.append(render_table(tables[i].cells))
+            i = tables[i].end
             continue
         row = rows[i]
-        prev = rows[i - 1] if i and (i - 1) not in _table_rows(tables) else None
-        kind, level = classify(row, prev, rows[i + 1] if i + 1 < len(rows) else None, region)
-        if (kind == BlockKind.CODE and pending is not None and pending.kind != BlockKind.CODE
-                and not has_prompt(row.text) and not pending.rows[-1].text.endswith(":")):
-            if _continues(pending, row, BlockKind.PARAGRAPH, region):
-                kind = BlockKind.PARAGRAPH  # a wrapped line of prose that happens to hold a path or symbols
-        if kind == BlockKind.HEADING and pending is not None and pending.kind == BlockKind.STEP and step_marker(row.text):
-            kind, level = BlockKind.STEP, 0  # the last, short step of a procedure
+        prev = rows[i - 1] if i and (i - 1) not in in_table else None
+        nxt = rows[i + 1] if i + 1 < len(rows) else None
+        kind, level = _in_context(classify(row, prev, nxt, region), row, pending, region)
         if pending is not None and _continues(pending, row, kind, region):
             pending.rows.append(row)
         else:
@@ -106,8 +101,17 @@ def region_blocks(rows: Sequence[Row], h: float) -> list[Built]:
     return out
 
 
-def _table_rows(tables: dict[int, Table]) -> set[int]:
-    return {k for t in tables.values() for k in range(t.start, t.end)}
+def _in_context(start: tuple[BlockKind, int], row: Row, pending: Pending | None, region: Region) -> tuple[BlockKind, int]:
+    """Correct what a row alone suggests by the block it follows."""
+    kind, level = start
+    if pending is None:
+        return kind, level
+    if (kind == BlockKind.CODE and pending.kind != BlockKind.CODE and not has_prompt(row.text)
+            and not pending.rows[-1].text.endswith(":") and _continues(pending, row, BlockKind.PARAGRAPH, region)):
+        return BlockKind.PARAGRAPH, 0  # a wrapped line of prose that happens to hold a path or symbols
+    if kind == BlockKind.HEADING and pending.kind == BlockKind.STEP and step_marker(row.text):
+        return BlockKind.STEP, 0  # the last, short step of a procedure
+    return kind, level
 
 
 def _measure(rows: Sequence[Row], h: float) -> Region:
@@ -169,7 +173,7 @@ def heading_level(row: Row, prev: Row | None, nxt: Row | None, region: Region) -
         return numbered
     if marker and "(" not in marker and words <= 8 and size >= 0.95 and not _sibling(marker, nxt):
         return marker_level(marker)
-    if is_upper_title(text) and words <= 6 and size >= 0.95:
+    if is_upper_title(text) and words <= 6 and size >= 0.85:  # capitals have no descenders: shorter boxes
         return 3
     if numbered is not None and size >= 0.95 and words <= 10 and not _sibling(text.split()[0], nxt):
         return numbered
@@ -238,4 +242,4 @@ def _is_inset_box(rows: Sequence[Row], region: Region) -> bool:
         return False
     right = max(x1s)
     flush = sum(right - x <= 0.5 * region.h for x in x1s)
-    return right <= region.right - 0.01 * region.width and flush * 2 >= len(rows)
+    return right <= region.right - 0.018 * region.width and flush * 2 >= len(rows)

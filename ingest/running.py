@@ -10,7 +10,9 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+
+from rapidfuzz import fuzz, process
 
 from ingest.rows import Row, Seg, group_rows
 from ingest.text_cues import (
@@ -26,18 +28,41 @@ from storage.schema import Line
 ZONE = 0.07  # share of the text height where running heads and page numbers live
 REPEAT_ZONE = 0.15  # lines repeated across pages may sit a little further in (citation footers)
 MAX_RUNNING_CHARS = 160
+FUZZY_MIN_CHARS = 12  # shorter running lines (page numbers, short heads) must match exactly
+FUZZY_SCORE = 85.0  # rapidfuzz ratio (0-100) at which two OCR readings count as the same line
 _FOOTER_WORDS = re.compile(r"©|\(c\)|copyright|last edited|all rights reserved|confidential|seite|page", re.IGNORECASE)
 
 
 def running_lines(pages_lines: Sequence[Sequence[Line]]) -> set[str]:
-    """Normalised texts of short lines near the top or bottom of at least half the pages (>= 2)."""
+    """Keys (``normalize_running``) of short lines near the top or bottom of at least half the pages (>= 2).
+
+    OCR reads the same running line a little differently on each page, so near-identical keys count
+    as one (see ``is_repeated``).
+    """
     if len(pages_lines) < 2:
         return set()
-    counts: Counter[str] = Counter()
-    for lines in pages_lines:
-        counts.update(_edge_keys(lines))
+    clusters: dict[str, set[int]] = {}
+    for page, lines in enumerate(pages_lines):
+        for key in _edge_keys(lines):
+            rep = _closest(key, clusters)
+            clusters.setdefault(rep or key, set()).add(page)
     need = max(2, math.ceil(len(pages_lines) / 2))
-    return {key for key, n in counts.items() if n >= need}
+    return {key for key, pages in clusters.items() if len(pages) >= need}
+
+
+def is_repeated(text: str, repeated: Collection[str]) -> bool:
+    """``text`` is one of the document's running lines (exactly, or nearly for longer lines)."""
+    key = normalize_running(text)
+    return key in repeated or _closest(key, repeated) is not None
+
+
+def _closest(key: str, keys: Collection[str]) -> str | None:
+    if key in keys:
+        return key
+    if len(key) < FUZZY_MIN_CHARS or not keys:
+        return None
+    found = process.extractOne(key, list(keys), scorer=fuzz.ratio, score_cutoff=FUZZY_SCORE)
+    return found[0] if found else None
 
 
 def _edge_keys(lines: Sequence[Line]) -> set[str]:
@@ -55,7 +80,7 @@ def _edge_keys(lines: Sequence[Line]) -> set[str]:
     return keys
 
 
-def split_running(segs: Sequence[Seg], h: float, repeated: set[str]) -> tuple[list[Row], list[Row], list[Seg]]:
+def split_running(segs: Sequence[Seg], h: float, repeated: Collection[str]) -> tuple[list[Row], list[Row], list[Seg]]:
     """``(header_rows, footer_rows, body_segs)`` of a page; ``h`` is the body text height."""
     if not segs:
         return [], [], []
@@ -72,13 +97,13 @@ def split_running(segs: Sequence[Seg], h: float, repeated: set[str]) -> tuple[li
     return headers, footers, [s for s in segs if s.index not in taken]
 
 
-def _take_rows(rows: list[Row], segs: Sequence[Seg], h: float, repeated: set[str], zone_edge: float,
+def _take_rows(rows: list[Row], segs: Sequence[Seg], h: float, repeated: Collection[str], zone_edge: float,
                *, at_top: bool) -> list[Row]:
     """Rows from the page edge inwards while each one looks running; stops at the first that does not."""
     out: list[Row] = []
     for row in rows:
         in_zone = row.y0 <= zone_edge if at_top else row.y1 >= zone_edge
-        repeats = all(normalize_running(s.text) in repeated for s in row.segs)
+        repeats = all(is_repeated(s.text, repeated) for s in row.segs)
         if repeats or (in_zone and _looks_running(row, segs, h, first=not out, at_top=at_top)):
             out.append(row)
         else:
@@ -94,7 +119,7 @@ def _looks_running(row: Row, segs: Sequence[Seg], h: float, *, first: bool, at_t
         return True
     gap = _gap_to_body(row, segs, at_top=at_top)
     if not at_top:
-        return bool(_FOOTER_WORDS.search(text)) and gap >= 1.5 * h
+        return bool(_FOOTER_WORDS.search(text)) and gap >= h
     left = min(s.rect.x0 for s in segs)
     width = max(s.rect.x1 for s in segs) - left
     set_off = row.x0 - left > 0.15 * width  # centred or flush right, not where the body text starts

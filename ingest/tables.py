@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ingest.rows import Row, Seg
-from ingest.text_cues import has_prompt, is_caption, is_lone_marker
+from ingest.text_cues import has_prompt, is_caption, is_lone_marker, is_upper_title
 
 CELL_GAP = 0.6  # gap between cells, in text heights
 WRAP_GAP = 0.6  # a wrapped cell line sits at most this many text heights below the line above
@@ -119,8 +119,9 @@ def _fits_one_column(row: Row, columns: Sequence[tuple[float, float]]) -> bool:
 def _extend_up(rows: Sequence[Row], i: int, columns: Sequence[tuple[float, float]], h: float) -> int:
     while i > 0:
         row = rows[i - 1]
-        if is_caption(row.text) or rows[i].y0 - row.y1 > WRAP_GAP * h or not _fits_one_column(row, columns):
-            break
+        if (is_caption(row.text) or is_upper_title(row.text) or row.text.endswith(":")
+                or rows[i].y0 - row.y1 > WRAP_GAP * h or not _fits_one_column(row, columns)):
+            break  # a caption, a heading or an intro line above the table is not one of its cells
         i -= 1
     return i
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-_BULLET = re.compile(r"^[•·‣▪▫■□●○◦◆◇►▶➢➤✓✔∙\uf0b7\uf0a7\uf0d8\uf076\uf0fc]\s*|^[-–—‐*o]\s+(?=\S)")
+_BULLET = re.compile(r"^[•·‣▪▫■□●○◦◆◇►▶➢➤✓✔∙\uf0b7\uf0a7\uf0d8\uf076\uf0fc]\s*|^[-–—‐*o.]\s+(?=\S)")  # OCR reads • as "."
 _LONE_MARKER = re.compile(
     r"^(?:[•·‣▪▫■□●○◦◆◇►▶➢➤✓✔∙\uf0b7\uf0a7\uf0d8\uf076\uf0fc*\-–—‐o]|\(?\d{1,2}[.)]|\(?[a-z][.)]|\([a-z]\)|\(?[ivx]{1,4}[.)])$"
 )
@@ -177,5 +177,6 @@ def _mostly_words(tokens: list[str]) -> bool:
 
 
 def normalize_running(text: str) -> str:
-    """Key under which running headers/footers of different pages compare equal (digits ignored)."""
-    return re.sub(r"\s+", " ", re.sub(r"\d+", "#", text)).strip().lower()
+    """Key under which running headers/footers of different pages compare equal: digits, case,
+    punctuation and spacing ignored (OCR reads the same head slightly differently on each page)."""
+    return " ".join(re.sub(r"[^\w#]+", " ", re.sub(r"\d+", "#", text).lower().replace("_", " ")).split())

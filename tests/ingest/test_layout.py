@@ -119,7 +119,7 @@ def test_lines_repeated_across_pages_become_running_footers() -> None:
     footer = [ln for ln in first if ln.bbox.y0 > 2000]
     second = [ln for ln in page_lines("altusmetrum-manual:10")[0] if ln.bbox.y0 < 2000] + footer
     repeated = running_lines([first, second])
-    assert len(repeated) == 4 and all(key in repeated for key in ("https://github.com/trendmicro/tlsh/blob/master/attacking_lsh_and_sim_dig.pdf",))
+    assert len(repeated) == 4 and all(key in repeated for key in ("https github com trendmicro tlsh blob master attacking lsh and sim dig pdf",))
     _, alone = laid_out("tlsh-paper:1")
     _, with_repeats = laid_out("tlsh-paper:1", repeated=frozenset(repeated))
     assert kinds_with(alone, "Published as Oliver") == [BlockKind.PARAGRAPH]
