@@ -16,6 +16,7 @@ HEADLINE = (
 )
 TYPE_COLUMNS = ("n_items", "retrieval_hit@1", "retrieval_hit@5", "retrieval_mrr", "answer_accuracy", "false_abstain_rate",
                 "abstain_recall", "citation_page_hit", "citation_box_hit")
+RANK_BINS = 10
 DOC_COLUMNS = ("n_pages", "n_items", "ocr_cer", "ocr_line_recall", "retrieval_hit@1", "retrieval_hit@5", "answer_accuracy",
                "citation_page_hit", "citation_box_hit")
 
@@ -101,12 +102,15 @@ def write_plots(run_dir: Path, pages: Sequence[PageScore], items: Sequence[ItemR
 
 
 def _ranks(ax: Any, pages: Sequence[PageScore], items: Sequence[ItemResult]) -> None:
+    from matplotlib.ticker import MaxNLocator
+
     ranks = [i.rank for i in items if i.answerable]
-    depth = max([r for r in ranks if r] + [5])
-    labels = [str(r) for r in range(1, depth + 1)] + ["none"]
-    counts = [sum(r == k for r in ranks) for k in range(1, depth + 1)] + [sum(r is None for r in ranks)]
-    ax.bar(labels, counts, color=["tab:blue"] * depth + ["tab:red"])
-    ax.set(title="Rank of the first retrieved result on the gold page (answerable items)", xlabel="rank", ylabel="items")
+    labels = [str(r) for r in range(1, RANK_BINS + 1)] + [f">{RANK_BINS}", "none"]
+    counts = [sum(r == k for r in ranks) for k in range(1, RANK_BINS + 1)]
+    counts += [sum(r is not None and r > RANK_BINS for r in ranks), sum(r is None for r in ranks)]
+    ax.bar(labels, counts, color=["tab:blue"] * RANK_BINS + ["tab:gray", "tab:red"])
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set(title="Rank of the gold page among the retrieved pages (answerable items)", xlabel="rank", ylabel="items")
 
 
 def _cer(ax: Any, pages: Sequence[PageScore], items: Sequence[ItemResult]) -> None:

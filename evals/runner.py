@@ -142,6 +142,7 @@ def ask_all(eval_set: EvalSet, frame: SetFrame, ask: Ask, items_path: Path, list
                 answer, error = Answer(question=item.question, text="", abstained=False), str(exc)
                 log.warning("item %s: ask failed: %s", item.id, exc)
             ms = (time.perf_counter() - t0) * 1000.0
+            # Answer.pages: the retrieved pages in the order of their best chunk (the answer has no chunk list)
             retrieved = [(p.doc_id, p.page) for p in answer.pages]
             result = score_item(item, answer, retrieved, frame, eval_set, ms)
             if error:
@@ -182,6 +183,7 @@ def run_info(request: RunRequest, eval_set: EvalSet, ingested: IngestedSet, run_
         "collection": ingested.collection,
         "ingest_reused": ingested.reused,
         "ingest_errors": list(ingested.errors),
+        "retrieval_unit": "page: ranks count retrieved pages in the order of their best chunk",
         "started_at": started.isoformat(timespec="seconds"),
         "finished_at": finished.isoformat(timespec="seconds"),
         "seconds": round((finished - started).total_seconds(), 1),

@@ -1,0 +1,93 @@
+"""``folio bench``: ingest throughput against raw OCR, ask latency by collection size, ingest peak memory.
+
+All numbers are measured in one run on this machine, in a scratch data dir that is removed
+afterwards; the results are printed as a table and saved as JSON (never overwriting). Ratios are
+the point: the whole ingest path against the OCR engine alone, latency at 1k vs 100k chunks,
+peak memory at 10 vs 40 pages.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from assistant.settings import Settings
+from evals.bench_ingest import ingest_memory, ingest_throughput
+from evals.bench_query import query_latency
+from evals.dataset import ImageKind, load_set
+from evals.runner import git_sha
+
+QUERY_NOTE = ("synthetic chunks: random pseudo-word text (6 lines of 9 words) and random unit vectors instead of "
+              "embeddings; the question is embedded by the real embedder; answerer: extractive (offline)")
+MEMORY_NOTE = "generated letter-size pages of random words (45 lines), one multi-page TIFF, folio ingest in a child process"
+
+
+@dataclass(frozen=True)
+class BenchRequest:
+    set_dir: Path  # pages for the throughput benchmark
+    images: ImageKind = "photo"
+    sizes: tuple[int, ...] = (1000, 10000, 100000)
+    questions: int = 30
+    memory_pages: tuple[int, ...] = (10, 40)
+    out: Path | None = None  # JSON file to write; default <data_dir>/bench/<time>.json
+    parts: tuple[str, ...] = ("ingest", "query", "memory")
+
+
+def run_bench(request: BenchRequest, settings: Settings, note: Callable[[str], None]) -> tuple[dict[str, Any], Path]:
+    """Run the chosen parts; returns the results and the JSON file they were saved to."""
+    results: dict[str, Any] = {
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "settings": {"fingerprint": settings.fingerprint(), **settings.public_dump()},
+        "git_sha": git_sha(),
+    }
+    with tempfile.TemporaryDirectory(prefix="folio-bench-") as tmp:
+        work = Path(tmp)
+        if "ingest" in request.parts:
+            eval_set = load_set(request.set_dir)
+            results["ingest"] = ingest_throughput(eval_set, request.images, settings, work / "ingest", note)
+        if "query" in request.parts:
+            results["query"] = {"note": QUERY_NOTE, "sizes": query_latency(settings, work / "query", request.sizes, request.questions, note)}
+        if "memory" in request.parts:
+            results["memory"] = {"note": MEMORY_NOTE, "runs": ingest_memory(request.memory_pages, work, note)}
+    results["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    return results, save(results, request.out or settings.data_dir / "bench" / f"{datetime.now(UTC):%Y%m%d-%H%M%S}.json")
+
+
+def save(results: dict[str, Any], path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    stem, n = path.stem, 1
+    while path.exists():  # never overwrite an earlier run
+        n += 1
+        path = path.with_name(f"{stem}-{n}{path.suffix}")
+    path.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    return path
+
+
+def format_table(results: dict[str, Any]) -> str:
+    """The results as a plain-text table (one section per benchmark)."""
+    lines = []
+    if "ingest" in results:
+        r = results["ingest"]
+        lines += [f"Ingest throughput ({r['pages']} {r['images']} pages, engine {r['ocr_engine']})",
+                  f"  raw OCR engine      {r['ocr_pages_per_min']:>8.1f} pages/min  ({r['ocr_seconds']} s)",
+                  f"  whole ingest path   {r['ingest_pages_per_min']:>8.1f} pages/min  ({r['ingest_seconds']} s)",
+                  f"  ingest / OCR speed  {r['ingest_vs_ocr']:>8.3f}", ""]
+    if "query" in results:
+        lines += ["ask latency (" + results["query"]["note"] + ")",
+                  f"  {'chunks':>8} {'docs':>5} {'store s':>8} {'index s':>8} {'p50 ms':>8} {'p95 ms':>8}"]
+        lines += [f"  {q['chunks']:>8} {q['documents']:>5} {q['store_build_s']:>8} {q['index_build_s']:>8} "
+                  f"{q['ask_p50_ms']:>8} {q['ask_p95_ms']:>8}" for q in results["query"]["sizes"]]
+        lines.append("")
+    if "memory" in results:
+        lines += ["Ingest peak memory (" + results["memory"]["note"] + ")",
+                  f"  {'pages':>6} {'peak RSS MB':>12} {'seconds':>8} {'pages/min':>10}"]
+        lines += [f"  {m['pages']:>6} {m['peak_rss_mb']:>12} {m['seconds']:>8} {m['pages_per_min']:>10}" for m in results["memory"]["runs"]]
+    return "\n".join(lines).rstrip()

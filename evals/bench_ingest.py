@@ -1,0 +1,104 @@
+"""Ingest benchmarks: the whole write path against the raw OCR engine, and peak memory vs page count.
+
+Throughput: the same page images are read by the OCR engine alone, then ingested (open, OCR,
+layout, chunk, embed, store, commit) with the same warm engine into a scratch collection; both
+in one process, one after the other. Memory: ``folio ingest`` runs in a child process on
+generated multi-page TIFFs of different lengths, and the child's peak RSS is read from the kernel.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from assistant.settings import Settings
+from evals.dataset import EvalSet, ImageKind
+from evals.synthetic import text_page_image, vocabulary
+from storage.errors import AppError
+
+
+def ingest_throughput(eval_set: EvalSet, kind: ImageKind, settings: Settings, work_dir: Path,
+                      note: Callable[[str], None]) -> dict[str, Any]:
+    """Pages per minute of the raw OCR engine and of ``ingest_paths`` on the set's page images."""
+    from assistant.wiring import open_store
+    from ingest.ocr import build_ocr
+    from ingest.run import Seams, ingest_paths
+    from ingest.sources import iter_pages, open_source
+
+    files = [eval_set.image_path(p, kind) for p in eval_set.pages]
+    page_images = [page for f in files for page in iter_pages(open_source(f, settings.ingest), settings.ingest)]
+    engine = build_ocr(settings.ingest)
+    note(f"ingest benchmark: warming up the {settings.ocr_engine} OCR engine")
+    engine.read_page(page_images[0])
+    note(f"ingest benchmark: raw OCR of {len(page_images)} {kind} pages")
+    t0 = time.perf_counter()
+    for page in page_images:
+        engine.read_page(page)
+    ocr_s = time.perf_counter() - t0
+    bench_settings = settings.model_copy(update={"data_dir": work_dir})
+    handles = open_store(bench_settings, "bench-ingest")
+    handles.embedder.embed_documents(["warm-up"])
+    seams = Seams(engine=engine, embedder=handles.embedder, store=handles.store, library=handles.library)
+    note(f"ingest benchmark: ingesting the same {len(files)} files")
+    t1 = time.perf_counter()
+    reports = ingest_paths(files, seams, settings.ingest)
+    ingest_s = time.perf_counter() - t1
+    failed = [r.error for r in reports if not r.ok]
+    if failed:
+        raise AppError(f"ingest benchmark: {len(failed)} files failed to ingest, first: {failed[0]}")
+    pages = sum(r.pages for r in reports)
+    return {
+        "pages": pages,
+        "images": kind,
+        "ocr_engine": settings.ocr_engine,
+        "ocr_seconds": round(ocr_s, 2),
+        "ingest_seconds": round(ingest_s, 2),
+        "ocr_pages_per_min": round(60.0 * len(page_images) / ocr_s, 1),
+        "ingest_pages_per_min": round(60.0 * pages / ingest_s, 1),
+        "ingest_vs_ocr": round(ocr_s / ingest_s, 3),
+    }
+
+
+def ingest_memory(counts: Sequence[int], work_dir: Path, note: Callable[[str], None]) -> list[dict[str, Any]]:
+    """Peak RSS of ``folio ingest`` (a child process) on generated documents of ``counts`` pages."""
+    words = vocabulary(3000, seed=5)
+    results = []
+    for count in counts:
+        tiff = work_dir / f"generated-{count}-pages.tiff"
+        _write_generated_tiff(tiff, count, words)
+        note(f"memory benchmark: folio ingest of a generated {count}-page document")
+        results.append(_child_ingest(tiff, work_dir / f"data-{count}", count))
+    return results
+
+
+def _write_generated_tiff(path: Path, count: int, words: list[str]) -> None:
+    """Distinct pages of random words (repeated pages would all be taken for running headers)."""
+    rest = (text_page_image(words, seed=1000 + k) for k in range(1, count))  # made one at a time while saving
+    text_page_image(words, seed=1000).save(path, format="TIFF", save_all=True, append_images=rest,
+                                           compression="tiff_adobe_deflate")
+
+
+def _child_ingest(tiff: Path, data_dir: Path, count: int) -> dict[str, Any]:
+    env = {**os.environ, "FOLIO_DATA_DIR": str(data_dir), "FOLIO_COLLECTION": "bench-memory"}
+    log = data_dir.with_suffix(".log")
+    t0 = time.perf_counter()
+    with log.open("wb") as fh:
+        child = subprocess.Popen([sys.executable, "-m", "cli.main", "ingest", "--json", str(tiff)], env=env,
+                                 stdout=fh, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(child.pid, 0)  # the rusage of this child alone
+    seconds = time.perf_counter() - t0
+    child.returncode = code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        tail = log.read_text(errors="replace")[-500:]
+        raise AppError(f"memory benchmark: folio ingest of {tiff.name} exited {code}: {tail}")
+    return {
+        "pages": count,
+        "peak_rss_mb": round(usage.ru_maxrss / 1024.0, 1),  # Linux reports kilobytes
+        "seconds": round(seconds, 1),
+        "pages_per_min": round(60.0 * count / seconds, 1),
+    }
