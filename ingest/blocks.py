@@ -154,20 +154,28 @@ def _mid_sentence(row: Row, prev: Row | None, region: Region) -> bool:
 
 
 def heading_level(row: Row, prev: Row | None, nxt: Row | None, region: Region) -> int | None:
+    """The row's heading level, or None.
+
+    A heading is short, does not end like a sentence and stands apart from the text above it; then
+    either its type is large, or it is numbered like a section (``2.1.``, ``A.``, ``a)``, ``iv.``)
+    or set in capitals. Levels come from the numbering, else from the type size.
+    """
     text = row.text
     words = word_count(text)
-    if words > 14 or len(text) > 120 or not any(c.isalpha() for c in text):
+    if words > 14 or len(text) > 120 or not any(c.isalpha() for c in text) or (ends_sentence(text) and words > 3):
         return None
-    if ends_sentence(text) and words > 3:
-        return None
+    if prev is not None and row.y0 - prev.y1 < region.gap + 0.4 * region.h and region.is_full(prev):
+        return None  # runs on from the line above
     size = row.h / region.h
-    isolated = prev is None or row.y0 - prev.y1 >= region.gap + 0.4 * region.h or not region.is_full(prev)
-    numbered = section_level(text)
     marker = step_marker(text)
-    if size >= 1.2 and isolated:
-        return numbered or (marker_level(marker) if marker else _size_level(size))
-    if not isolated or words > 10:
-        return None
+    if size >= 1.2:
+        return section_level(text) or (marker_level(marker) if marker else _size_level(size))
+    return _body_size_level(text, words, size, marker, nxt) if words <= 10 else None
+
+
+def _body_size_level(text: str, words: int, size: float, marker: str | None, nxt: Row | None) -> int | None:
+    """Level of a heading set in (about) body-size type: it needs a section number, a marker or capitals."""
+    numbered = section_level(text)
     if numbered is not None and (size >= 1.1 or is_upper_title(text) or "." in text.split()[0][:-1]
                                  or text.lower().startswith(("chapter", "appendix"))):
         return numbered
@@ -175,7 +183,7 @@ def heading_level(row: Row, prev: Row | None, nxt: Row | None, region: Region) -
         return marker_level(marker)
     if is_upper_title(text) and words <= 6 and size >= 0.85:  # capitals have no descenders: shorter boxes
         return 3
-    if numbered is not None and size >= 0.95 and words <= 10 and not _sibling(text.split()[0], nxt):
+    if numbered is not None and size >= 0.95 and not _sibling(text.split()[0], nxt):
         return numbered
     return None
 

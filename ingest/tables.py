@@ -61,6 +61,7 @@ def _table_from(rows: Sequence[Row], i: int, h: float) -> Table | None:
         return None
     last_multi, k = i, i + 1
     left, right = rows[i].x0, rows[i].x1
+    columns = _columns(rows[i : i + 1], h)
     while k < len(rows):
         row, prev = rows[k], rows[k - 1]
         if row.y0 - prev.y1 > 2.5 * h or is_caption(row.text):
@@ -68,9 +69,8 @@ def _table_from(rows: Sequence[Row], i: int, h: float) -> Table | None:
         if is_multi(row, h):
             last_multi = k
             left, right = min(left, row.x0), max(right, row.x1)
-        elif not _within_columns(row, _columns(rows[i : last_multi + 1], h)) and (
-            row.x1 - row.x0 > 0.6 * (right - left) or row.y0 - prev.y1 > 1.2 * h
-        ):
+            columns = _columns(rows[i : k + 1], h)
+        elif not _within_columns(row, columns) and (row.x1 - row.x0 > 0.6 * (right - left) or row.y0 - prev.y1 > 1.2 * h):
             break
         k += 1
     if last_multi == i:
