@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -135,11 +135,11 @@ def _write(doc: SourceDoc, staging: Path, seams: Seams, cfg: IngestSettings, pro
     pages_dir = staging / "pages"
     pages_dir.mkdir()
     read: list[tuple[PageRecord, OcrPage]] = []
-    for page in iter_pages(doc, cfg):
-        ocr = read_page(seams.engine, page)
-        read.append((store_page(page, ocr, pages_dir), ocr))
-        if progress:
-            progress(doc.name, page.page, doc.n_pages)
+    for group in _groups(iter_pages(doc, cfg), _batch_size(seams.engine)):
+        for page, ocr in zip(group, read_pages(seams.engine, group), strict=True):
+            read.append((store_page(page, ocr, pages_dir), ocr))
+            if progress:
+                progress(doc.name, page.page, doc.n_pages)
     repeated = running_lines([record.lines for record, _ in read])
     pages = tuple(lay_out(record, ocr, repeated) for record, ocr in read)
     engines = sorted({p.engine for p in pages if p.engine})
@@ -166,6 +166,35 @@ def _write(doc: SourceDoc, staging: Path, seams: Seams, cfg: IngestSettings, pro
         raise
     log.info("stored %s as %s: %d pages, %d chunks", doc.name, doc.doc_id, len(pages), len(chunks))
     return record
+
+
+def _batch_size(engine: OcrEngine) -> int:
+    """Pages handed to the engine at once: engines with ``read_pages`` (a server) get several."""
+    return max(1, int(getattr(engine, "concurrency", 1))) if hasattr(engine, "read_pages") else 1
+
+
+def _groups(pages: Iterable[PageImage], size: int) -> Iterator[list[PageImage]]:
+    group: list[PageImage] = []
+    for page in pages:
+        group.append(page)
+        if len(group) == size:
+            yield group
+            group = []
+    if group:
+        yield group
+
+
+def read_pages(engine: OcrEngine, pages: Sequence[PageImage]) -> list[OcrPage]:
+    """Read a group of pages, concurrently when the engine can; text-layer pages need no OCR."""
+    to_ocr = [p for p in pages if p.text_lines is None]
+    batch = getattr(engine, "read_pages", None)
+    if batch is None or len(to_ocr) <= 1:
+        return [read_page(engine, p) for p in pages]
+    try:
+        done = dict(zip((p.page for p in to_ocr), batch(to_ocr), strict=True))
+    except OcrError:  # the batch as a whole failed: read page by page so each gets its own status
+        return [read_page(engine, p) for p in pages]
+    return [done[p.page] if p.page in done else read_page(engine, p) for p in pages]
 
 
 def read_page(engine: OcrEngine, page: PageImage) -> OcrPage:

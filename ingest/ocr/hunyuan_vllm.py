@@ -74,6 +74,11 @@ class HunyuanVllmOcr:
     def base_url(self) -> str:
         return self._client.base_url
 
+    @property
+    def concurrency(self) -> int:
+        """Pages this engine reads at once (the ingest orchestrator hands it groups of this size)."""
+        return self._concurrency
+
     def close(self) -> None:
         self._client.close()
 

@@ -88,6 +88,8 @@ class FakeHunyuanServer:
         self._connections: set[socket.socket] = set()
         self._httpd: ThreadingHTTPServer | None = None
         self.port = 0
+        self.in_flight = 0
+        self.max_in_flight = 0  # most completions the fake was working on at the same time
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self, port: int = 0) -> FakeHunyuanServer:
@@ -289,7 +291,14 @@ class _Handler(BaseHTTPRequestHandler):
         params = failure.params if failure else {}
         if self._early_failure(mode, params, record):
             return None
-        time.sleep(self.fake.delay_s)
+        with self.fake._lock:
+            self.fake.in_flight += 1
+            self.fake.max_in_flight = max(self.fake.max_in_flight, self.fake.in_flight)
+        try:
+            time.sleep(self.fake.delay_s)
+        finally:
+            with self.fake._lock:
+                self.fake.in_flight -= 1
         text = self.fake.answer(task, page, mode, prompt)
         record.outcome = mode or "ok"
         if body.get("stream"):

@@ -68,3 +68,18 @@ def test_server_gone_before_ingest_falls_back_to_cpu(setup: tuple[Seams, IngestS
     page = seams.library.get("h", report.doc_id).pages[0]
     assert page.status == "fallback" and page.engine == "pp-ocrv6-tiny" and page.blocks
     assert any("make install" in c.text for c in seams.store.chunks(doc_ids={report.doc_id}))
+
+
+def test_ingest_sends_the_pages_of_a_document_concurrently(fake: FakeHunyuanServer, setup, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from PIL import Image
+
+    seams, cfg = setup
+    frames = [Image.open(p).convert("RGB") for p in sorted(PHOTOS.glob("*.jpg"))[:4]]
+    binder = tmp_path / "binder.tiff"
+    frames[0].save(binder, save_all=True, append_images=frames[1:])
+    fake.delay_s = 0.2
+    (report,) = ingest_paths([binder], seams, cfg)
+    assert report.ok and report.pages == 4 and report.pages_fallback == 0
+    assert fake.max_in_flight >= 3  # 4 pages read at once (engine concurrency 8), not one after another
+    pages = seams.library.get("h", report.doc_id).pages
+    assert [p.page for p in pages] == [1, 2, 3, 4] and all(p.engine.startswith("hunyuan") for p in pages)
