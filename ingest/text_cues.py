@@ -22,7 +22,7 @@ _ROMAN_UPPER = re.compile(r"^([IVX]{1,5})\.\s*(?=\S)")
 _LETTER_UPPER = re.compile(r"^([A-H])\.\s+(?=[A-Z])")
 _CHAPTER = re.compile(r"^(?:chapter|appendix|part|kapitel|anhang|section)\s+[\dA-Z]{1,3}\b", re.IGNORECASE)
 _CAPTION = re.compile(
-    r"^(?:figure|fig\.|table|tab\.|abb\.|abbildung|tabelle|bild|listing|chart|diagram)\s*"
+    r"^(?:figure|fig[.,]|table|tab\.|abb\.|abbildung|tabelle|bild|listing|chart|diagram)\s*"  # OCR: "Fig," 
     r"[\dIVXLC]+[\w.\-‐–]*[.:)]?(?:\s|$)",
     re.IGNORECASE,
 )

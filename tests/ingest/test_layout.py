@@ -110,6 +110,19 @@ def test_running_headers_and_footers(frame: Frame) -> None:
         assert all(b.kind == BlockKind.FOOTER for b in blocks[len(blocks) - n_foot :])
 
 
+def test_small_chapter_line_with_page_number_is_a_running_header() -> None:
+    """The same words in body-size type with a page number beside them (as texinfo manuals print their
+    running heads, "Chapter 6: Legal Matters  8") are a header; in large type they stay the chapter title."""
+    lines, w, h = page_lines("altusmetrum-manual:10")
+    title = lines[0]
+    assert title.text == "Chapter 2. Getting Started"
+    small = title.model_copy(update={"bbox": BBox(x0=134, y0=120, x1=560, y1=152)})
+    number = Line(text="4", bbox=BBox(x0=1549, y0=120, x1=1563, y1=152))
+    _, blocks = layout_page([small, number, *lines[1:]], w, h)
+    assert (blocks[0].kind, blocks[0].text) == (BlockKind.HEADER, "Chapter 2. Getting Started 4")
+    assert not any(b.kind == BlockKind.HEADING and "Chapter" in b.text for b in blocks)
+
+
 def test_lines_repeated_across_pages_become_running_footers() -> None:
     """The paper's citation block (four lines at the foot of every page) is only known by repetition.
 
