@@ -42,6 +42,8 @@ class ItemResult(BaseModel):
     correct: bool | None  # acceptable_answers check (answerable items)
     cites_gold_page: bool | None  # answered answerable items
     box_hit: bool | None  # answered answerable items
+    spans_cited: int | None = None  # evidence spans with a box hit (answered answerable items)
+    spans_total: int | None = None
     latency_ms: float
     error: str = ""
 
@@ -70,16 +72,17 @@ def score_item(
     """Score one answer. ``retrieved`` is stored (doc_id, page) of the retrieved results, best first."""
     cites = cited_boxes(answer, frame)
     set_retrieved = tuple(frame.set_key(d, p) for d, p in retrieved)
-    rank = correct = page_hit = box_hit = None
+    rank = correct = page_hit = box_hit = spans_cited = None
     if item.gold is not None:
         rank = first_rank([k or ("", 0) for k in set_retrieved], item.gold)
         correct = answer_correct(answer.text, answer.abstained, item.acceptable_answers)
         if not answer.abstained:
-            on_page = [c for c in cites if (c.doc_id, c.page) == item.gold]
+            cited_here = [b for c in cites if (c.doc_id, c.page) == item.gold for b in c.boxes]
             page_hit = cites_page([(c.doc_id, c.page) for c in cites if c.doc_id and c.page], item.gold)
             truth = eval_set.page(*item.gold)
-            gold_boxes = evidence_boxes(truth, frame.kind, tuple(b for e in item.evidence for b in e.bboxes))
-            box_hit = any_box_hit([b for c in on_page for b in c.boxes], gold_boxes)
+            spans = [evidence_boxes(truth, frame.kind, e.bboxes) for e in item.evidence]
+            box_hit = any_box_hit(cited_here, [b for span in spans for b in span])
+            spans_cited = sum(any_box_hit(cited_here, span) for span in spans)
     return ItemResult(
         id=item.id,
         type=item.type,
@@ -96,5 +99,7 @@ def score_item(
         correct=correct,
         cites_gold_page=page_hit,
         box_hit=box_hit,
+        spans_cited=spans_cited,
+        spans_total=len(item.evidence) if spans_cited is not None else None,
         latency_ms=latency_ms,
     )

@@ -15,7 +15,7 @@ HEADLINE = (
     "ask_p50_ms", "ask_p95_ms", "n_pages", "n_items",
 )
 TYPE_COLUMNS = ("n_items", "retrieval_hit@1", "retrieval_hit@5", "retrieval_mrr", "answer_accuracy", "false_abstain_rate",
-                "abstain_recall", "citation_page_hit", "citation_box_hit")
+                "abstain_recall", "citation_page_hit", "citation_box_hit", "citation_span_recall")
 RANK_BINS = 10
 DOC_COLUMNS = ("n_pages", "n_items", "ocr_cer", "ocr_line_recall", "retrieval_hit@1", "retrieval_hit@5", "answer_accuracy",
                "citation_page_hit", "citation_box_hit")

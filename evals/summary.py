@@ -36,7 +36,14 @@ def qa_metrics(items: Sequence[ItemResult]) -> dict[str, float | None]:
         "false_abstain_rate": share([i.abstained for i in answerable]),
         "citation_page_hit": share([bool(i.cites_gold_page) for i in answered]),
         "citation_box_hit": share([bool(i.box_hit) for i in answered]),
+        "citation_span_recall": _span_recall(answered),
     }
+
+
+def _span_recall(answered: Sequence[ItemResult]) -> float | None:
+    """Mean share of an item's evidence spans that a cited box hits (answered answerable items with spans)."""
+    shares = [i.spans_cited / i.spans_total for i in answered if i.spans_cited is not None and i.spans_total]
+    return sum(shares) / len(shares) if shares else None
 
 
 def latency_metrics(items: Sequence[ItemResult]) -> dict[str, float | None]:

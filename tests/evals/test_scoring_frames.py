@@ -87,8 +87,10 @@ def test_item_scoring_maps_citations_and_evidence_into_the_photo():
     assert (hit.rank, hit.correct, hit.cites_gold_page, hit.box_hit) == (2, True, True, True)
     assert hit.citations[0].doc_id == item.doc_id and hit.citations[0].page == item.page
     assert hit.retrieved == (None, (item.doc_id, item.page))
+    assert (hit.spans_cited, hit.spans_total) == (1, 3)  # the box covers the first of the three evidence spans
     miss = score_item(item, answer(whole, "Red and green."), [], frame, SET, 12.0)
     assert (miss.rank, miss.correct, miss.cites_gold_page, miss.box_hit) == (None, False, True, False)
+    assert miss.spans_cited == 0
     assert evidence_boxes(truth, "scan", (evidence,)) == [evidence]
 
 

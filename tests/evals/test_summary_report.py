@@ -58,6 +58,7 @@ def test_summary_numbers_by_hand():
     assert s["by_type"]["unanswerable"]["answer_accuracy"] is None
     assert s["by_document"]["b"]["ocr_cer"] == pytest.approx(0.3)
     assert s["by_document"]["a"]["retrieval_hit@5"] == 1.0
+    assert s["citation_span_recall"] is None  # no item here says how many evidence spans it has
 
 
 def test_report_has_tables_and_plots(tmp_path):
