@@ -25,4 +25,5 @@ class IngestSettings(BaseModel):
     hunyuan_model: str = Field("tencent/HunyuanOCR", description="Model name the vLLM server serves")
     hunyuan_api_key: SecretStr | None = Field(None, description="Bearer key for the vLLM server, if it needs one")
     hunyuan_timeout: float = Field(120.0, gt=0, description="Seconds to wait for one HunyuanOCR request")
+    hunyuan_generation: Literal["1.5", "1.0"] = Field("1.5", description="HunyuanOCR generation the server runs: sampling and pixel limits follow its docs")
     hunyuan_concurrency: int = Field(8, ge=1, description="Pages sent to the HunyuanOCR server at once")

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from PIL import Image
 
 MIN_PIXELS = 512 * 512
-MAX_PIXELS = 2048 * 2048
+MAX_PIXELS = 2048 * 2048  # HunyuanOCR 1.0's processor limit
+MAX_PIXELS_1_5 = 4096 * 4096  # 1.5's default limit
 SIDE_MULTIPLE = 32
 JPEG_QUALITY = 90
 

@@ -32,9 +32,9 @@ from ingest.ocr import OcrEngine
 from ingest.ocr.hunyuan_align import align_blocks
 from ingest.ocr.hunyuan_client import Completion, HunyuanClient, RetryPolicy
 from ingest.ocr.hunyuan_format import NORM, check_spotting, parse_spotting, strip_figure_coords
-from ingest.ocr.hunyuan_image import MAX_PIXELS, EncodedImage, encode_page
+from ingest.ocr.hunyuan_image import MAX_PIXELS, MAX_PIXELS_1_5, EncodedImage, encode_page
 from ingest.ocr.hunyuan_markdown import split_blocks
-from ingest.ocr.hunyuan_prompts import DOC_PARSE, SAMPLING_1_5, SPOTTING, Sampling
+from ingest.ocr.hunyuan_prompts import DOC_PARSE, SAMPLING_1_0, SAMPLING_1_5, SPOTTING, Sampling
 from ingest.pages import OcrPage, PageImage
 from storage.errors import AppError, EngineUnavailable, OcrError
 from storage.schema import BBox, Block, Line
@@ -54,12 +54,15 @@ class HunyuanVllmOcr:
         cfg: IngestSettings,
         fallback: OcrEngine,
         *,
-        sampling: Sampling = SAMPLING_1_5,
+        sampling: Sampling | None = None,
         max_tokens: int = 16384,
-        max_pixels: int = MAX_PIXELS,
+        max_pixels: int | None = None,
         retry: RetryPolicy | None = None,
         down_retry_s: float = 30.0,
     ) -> None:
+        v1 = cfg.hunyuan_generation == "1.0"
+        sampling = sampling or (SAMPLING_1_0 if v1 else SAMPLING_1_5)
+        max_pixels = max_pixels or (MAX_PIXELS if v1 else MAX_PIXELS_1_5)
         self._client = HunyuanClient.from_settings(cfg, sampling=sampling, max_tokens=max_tokens, retry=retry)
         self._fallback = fallback
         self._concurrency = cfg.hunyuan_concurrency

@@ -127,13 +127,13 @@ def test_blocks_carry_boxes_of_their_lines(engine: HunyuanVllmOcr) -> None:
 
 def test_boxes_map_back_through_a_resize(engine: HunyuanVllmOcr, fake: FakeHunyuanServer) -> None:
     big = photo("cyberjack")
-    huge = PageImage(page=1, image=big.image.resize((big.image.width * 2, big.image.height * 2)), source="huge.jpg")
+    huge = PageImage(page=1, image=big.image.resize((big.image.width * 3, big.image.height * 3)), source="huge.jpg")
     result = engine.read_page(huge)
     sent = fake.completions("spotting")[0].image_size
-    assert sent[0] * sent[1] <= 2048 * 2048 < huge.image.width * huge.image.height
+    assert sent[0] * sent[1] <= 4096 * 4096 < huge.image.width * huge.image.height  # HunyuanOCR 1.5's limit
     gt = truth("cyberjack")
     for got, want in zip(result.lines, gt.lines, strict=True):
-        assert got.bbox.iou(BBox(x0=2 * want.box[0], y0=2 * want.box[1], x1=2 * want.box[2], y1=2 * want.box[3])) > 0.8
+        assert got.bbox.iou(BBox(x0=3 * want.box[0], y0=3 * want.box[1], x1=3 * want.box[2], y1=3 * want.box[3])) > 0.8
 
 
 def test_read_pages_is_concurrent_and_keeps_order(fake: FakeHunyuanServer, cpu: OcrEngine) -> None:
@@ -141,16 +141,14 @@ def test_read_pages_is_concurrent_and_keeps_order(fake: FakeHunyuanServer, cpu: 
     pages = [page_image(path, page=i + 1, shrink=3) for i, path in enumerate(PHOTOS)]
     engine = make_engine(fake.base_url, cpu, concurrency=5)
     try:
-        started = time.perf_counter()
         results = engine.read_pages(pages)
-        elapsed = time.perf_counter() - started
     finally:
         engine.close()
     assert [r.page for r in results] == [1, 2, 3, 4, 5]
     assert all(r.status == "ok" for r in results)
     for path, result in zip(PHOTOS, results, strict=True):
         assert result.lines[0].text == truth(path.stem.split("_")[0]).lines[0].text
-    assert elapsed < 0.5 * (len(pages) * 2 * 0.3)  # one at a time would take 3 s of delays alone
+    assert fake.max_in_flight >= 4  # the five pages were in flight together, not one after another
 
 
 def test_spotting_as_json_is_read_too(cpu: OcrEngine) -> None:
