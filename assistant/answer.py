@@ -30,6 +30,11 @@ class Request:
     image_path: ImagePath
     history: Sequence[Turn] = ()
     on_text: OnText | None = None
+    search_text: str = ""  # the question with the conversation's context, as retrieval used it ("" = the question)
+
+    @property
+    def query_text(self) -> str:
+        return self.search_text or self.question
 
 
 @dataclass(frozen=True)

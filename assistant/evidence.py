@@ -111,3 +111,33 @@ class UnitScorer:
 @lru_cache(maxsize=4096)
 def _units(chunk_id: str, text: str) -> list[Unit]:
     return split_units(chunk_id, text)
+
+
+QUOTABLE_EXCLUDED = ("heading", "header")  # read as the context of other units, never quoted alone
+
+
+def quotable(scored: Sequence[ScoredUnit]) -> list[ScoredUnit]:
+    return [s for s in scored if s.unit.kind not in QUOTABLE_EXCLUDED]
+
+
+def best_window(query: Query, units: Sequence[ScoredUnit], *, max_window: int, unit_cost: float,
+                semantic_weight: float = 0.0, bonus: float = 0.0) -> tuple[float, list[ScoredUnit]]:
+    """The run of consecutive ``units`` (one chunk's, in order) that best covers the question.
+
+    Its value is the coverage of the question's terms by the run (headings at half weight), plus
+    ``semantic_weight`` times its best unit similarity, plus ``bonus``, less ``unit_cost`` for each
+    unit after the first. Returns (value, run); (-1, []) for no units.
+    """
+    best: tuple[float, list[ScoredUnit]] = (-1.0, [])
+    for i in range(len(units)):
+        terms: set[str] = set()
+        context: set[str] = set()
+        semantic = 0.0
+        for n, unit in enumerate(units[i : i + max_window]):
+            terms |= unit.terms
+            context |= unit.context_terms
+            semantic = max(semantic, unit.semantic)
+            value = query.coverage(terms, context) + semantic_weight * semantic + bonus - unit_cost * n
+            if value > best[0] + 1e-9:
+                best = (value, list(units[i : i + n + 1]))
+    return best

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from assistant.answer import Draft, Request
 from assistant.cite import Quote, cite
-from assistant.evidence import Query, ScoredUnit
+from assistant.evidence import Query, ScoredUnit, best_window, quotable
 from assistant.schema import Citation
 from assistant.units import Unit
 
@@ -25,7 +25,6 @@ PROCEDURAL = re.compile(
     re.I,
 )
 LINE_KINDS = ("step", "row", "code")
-CONTEXT_KINDS = ("heading", "header")  # read as the context of other units, never quoted alone
 END_PUNCTUATION = ".!?:;"
 
 
@@ -33,13 +32,15 @@ END_PUNCTUATION = ".!?:;"
 class ExtractiveSettings:
     top_chunks: int = 3  # chunks whose units are considered
     rank_prior: float = 0.1  # score bonus of the top chunk's units, shrinking with rank
-    max_window: int = 4  # longest run of consecutive units quoted as the main passage
+    max_window: int = 3  # longest run of consecutive units quoted as the main passage
     unit_cost: float = 0.04  # coverage each further unit of the passage must add
     extra_ratio: float = 0.7  # a unit elsewhere is added when its own match is this close to the passage's best unit
     max_extra: int = 2  # such units added at most
     max_steps: int = 12  # units quoted for a procedure or a list
     min_lexical: float = 0.15  # an added unit's own text must match at least this share of the question
-    semantic_weight: float = 0.0  # weight of the unit-question embedding similarity (0: lexical only, no embedding)
+    neighbours: bool = True  # add the next sentence of the passage's paragraph (and the previous one for procedures)
+    semantic_weight: float = 0.0  # weight of the unit-question embedding similarity (0: never embed units)
+    semantic_below: float = 0.5  # embed units only when the best lexical passage covers less of the question than this
 
 
 class ExtractiveAnswerer:
@@ -49,8 +50,11 @@ class ExtractiveAnswerer:
         self.cfg = cfg or ExtractiveSettings()
 
     def answer(self, request: Request) -> Draft:
-        query = request.scorer.query(request.question)
-        scored = request.scorer.score_hits(query, request.hits[: self.cfg.top_chunks], semantic=self.cfg.semantic_weight > 0)
+        query = request.scorer.query(request.query_text)
+        hits = request.hits[: self.cfg.top_chunks]
+        scored = request.scorer.score_hits(query, hits)
+        if self.cfg.semantic_weight > 0 and self._lexical_best(query, scored) < self.cfg.semantic_below:
+            scored = request.scorer.score_hits(query, hits, semantic=True)  # a paraphrase: words alone do not find it
         chosen = self.select(request.question, query, scored)
         quotes = [Quote(chunk=s.chunk, start=s.unit.start, end=s.unit.end, text=s.unit.text) for s in chosen]
         cited = cite(quotes, request.image_path)
@@ -65,28 +69,33 @@ class ExtractiveAnswerer:
         if not runs:
             return []
         window = self._best_window(query, runs)
-        if PROCEDURAL.search(question):
+        procedural = bool(PROCEDURAL.search(question))
+        window = self._with_neighbours(window, runs[window[0].rank], before=procedural)
+        if procedural:
             window = self._procedure(window, runs[window[0].rank])
         chosen = self._continued(window, runs) + self._extras(query, window, runs)
         return sorted(set(chosen), key=lambda s: (s.rank, s.unit.index))
 
+    def _lexical_best(self, query: Query, scored: Sequence[ScoredUnit]) -> float:
+        runs = _runs(scored)
+        return max((best_window(query, units, max_window=self.cfg.max_window, unit_cost=0.0)[0] for units in runs.values()), default=0.0)
+
     def _best_window(self, query: Query, runs: dict[int, list[ScoredUnit]]) -> list[ScoredUnit]:
         """The run of consecutive units of one chunk that best covers the question, less a cost per unit."""
-        best: tuple[float, list[ScoredUnit]] = (-1.0, [])
-        for rank, units in runs.items():
-            prior = self.cfg.rank_prior / (1 + rank)
-            for i in range(len(units)):
-                terms: set[str] = set()
-                context: set[str] = set()
-                semantic = 0.0
-                for n, unit in enumerate(units[i : i + self.cfg.max_window]):
-                    terms |= unit.terms
-                    context |= unit.context_terms
-                    semantic = max(semantic, unit.semantic)
-                    value = query.coverage(terms, context) + self.cfg.semantic_weight * semantic + prior - self.cfg.unit_cost * n
-                    if value > best[0] + 1e-9:
-                        best = (value, units[i : i + n + 1])
-        return _trimmed(best[1])
+        found = [best_window(query, units, max_window=self.cfg.max_window, unit_cost=self.cfg.unit_cost,
+                             semantic_weight=self.cfg.semantic_weight, bonus=self.cfg.rank_prior / (1 + rank))
+                 for rank, units in runs.items()]
+        return _trimmed(max(found, key=lambda f: f[0])[1])
+
+    def _with_neighbours(self, window: list[ScoredUnit], units: list[ScoredUnit], *, before: bool) -> list[ScoredUnit]:
+        """The passage with the sentence after it (and, for a procedure, the one before) of the same paragraph:
+        an answer often ends, or a step begins, one sentence away from the words of the question."""
+        first, last = units.index(window[0]), units.index(window[-1])
+        if self.cfg.neighbours and last + 1 < len(units) and _same_block(units[last], units[last + 1]):
+            last += 1
+        if self.cfg.neighbours and before and first > 0 and _same_block(units[first - 1], units[first]):
+            first -= 1
+        return units[first : last + 1]
 
     def _procedure(self, window: list[ScoredUnit], units: list[ScoredUnit]) -> list[ScoredUnit]:
         """The steps (and the lines that introduce them) around the passage, in the page's order."""
@@ -133,9 +142,8 @@ class ExtractiveAnswerer:
 def _runs(scored: Sequence[ScoredUnit]) -> dict[int, list[ScoredUnit]]:
     """Quotable units grouped by their chunk's rank, in reading order."""
     runs: dict[int, list[ScoredUnit]] = {}
-    for s in scored:
-        if s.unit.kind not in CONTEXT_KINDS:
-            runs.setdefault(s.rank, []).append(s)
+    for s in quotable(scored):
+        runs.setdefault(s.rank, []).append(s)
     return runs
 
 
@@ -151,6 +159,11 @@ def _trimmed(window: list[ScoredUnit]) -> list[ScoredUnit]:
     while len(window) > 1 and idle(window[-1]):
         window = window[:-1]
     return window
+
+
+def _same_block(a: ScoredUnit, b: ScoredUnit) -> bool:
+    """Two units of one chunk with no blank line between them (one paragraph, list or table)."""
+    return a.chunk.id == b.chunk.id and "\n\n" not in a.chunk.text[a.unit.end : b.unit.start]
 
 
 def _in_procedure(unit: Unit) -> bool:

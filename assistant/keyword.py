@@ -48,6 +48,11 @@ class KeywordIndex:
         df = self._df.get(term, 0)
         return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
 
+    @property
+    def vocabulary_size(self) -> int:
+        """How many distinct analysed terms the indexed chunks hold."""
+        return len(self._df)
+
     def has(self, term: str) -> bool:
         return term in self._df
 

@@ -21,6 +21,7 @@ from assistant.answer import Answerer, OnText, Request
 from assistant.config import AnswerSettings
 from assistant.evidence import UnitScorer
 from assistant.keyword import KeywordIndex
+from assistant.rerank import RerankSettings, rerank
 from assistant.retrieve import FusionSettings, Ranked, retrieve
 from assistant.schema import Answer, PageRef, Turn
 from assistant.settings import Settings
@@ -55,6 +56,7 @@ class Assistant:
         self.answerer = answerer or build_answerer(self.cfg)
         self.fusion = FusionSettings(rrf_k=self.cfg.rrf_k, dense_weight=self.cfg.dense_weight,
                                      keyword_weight=self.cfg.keyword_weight, depth=self.cfg.retrieve_depth)
+        self.rerank = RerankSettings(depth=self.cfg.rerank_depth, weight=self.cfg.rerank_weight)
         self.fingerprint = settings.fingerprint()
         self._corpus: _Corpus | None = None
 
@@ -77,8 +79,10 @@ class Assistant:
         allowed = set(corpus.records) if doc_ids is None else set(corpus.records) & set(doc_ids)
         query_text = _with_context(question, history)
         vector = self.handles.embedder.embed_query(query_text)
+        query = corpus.scorer.query(query_text)
         ranked = retrieve(query_text, vector, self.handles.store, corpus.keywords, allowed, self.fusion)
-        evidence = assess(corpus.scorer.query(question), ranked, corpus.scorer, corpus.keywords)
+        ranked = rerank(ranked, query, corpus.scorer, self.rerank)
+        evidence = assess(query, ranked, corpus.scorer, corpus.keywords)
         pages = self.pages(ranked, corpus)
         retrieved = time.perf_counter()
         base = {"question": question, "pages": pages, "evidence": evidence.score, "settings_fingerprint": self.fingerprint}
@@ -89,7 +93,8 @@ class Assistant:
             timings = {"retrieve": retrieved - started, "answer": 0.0, "total": time.perf_counter() - started}
             return Answer(text=text, abstained=True, answerer="abstain", timings=timings, **base)
         request = Request(question=question, hits=[r.hit() for r in ranked[: self.cfg.top_k]], scorer=corpus.scorer,
-                          image_path=lambda doc_id, page: self.image_path(corpus, doc_id, page), history=history, on_text=stream)
+                          image_path=lambda doc_id, page: self.image_path(corpus, doc_id, page), history=history, on_text=stream,
+                          search_text=query_text)
         draft = self.answerer.answer(request)
         done = time.perf_counter()
         timings = {"retrieve": retrieved - started, "answer": done - retrieved, "total": done - started}

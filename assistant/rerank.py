@@ -1,0 +1,47 @@
+"""Second stage: re-order the first fused results by how well one passage of each covers the question.
+
+Fusion ranks whole chunks; a chunk that mentions the question's words here and there can beat the
+one holding a sentence or row that answers it. Each of the first ``depth`` chunks gets the value
+of its best passage (``evidence.best_window``: a run of up to a few units covering the question's
+terms), and they are re-ordered by ``fused score + weight * passage value``. On the dev-set photos
+this lifted page hit@1 from 0.73 to 0.80 (depth 5, weight 1; see the tuning note in the report).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from assistant.evidence import Query, ScoredUnit, UnitScorer, best_window, quotable
+from assistant.retrieve import Ranked
+
+
+@dataclass(frozen=True)
+class RerankSettings:
+    depth: int = 5  # how many fused results are re-ordered (0: none)
+    weight: float = 1.0  # weight of the passage value against the fused score
+    max_window: int = 4
+    unit_cost: float = 0.04
+
+
+def passage_coverage(query: Query, window: Sequence[ScoredUnit]) -> float:
+    """The share of the question's terms (idf-weighted, headings at half weight) a passage covers."""
+    terms = set().union(*(s.terms for s in window)) if window else set()
+    context = set().union(*(s.context_terms for s in window)) if window else set()
+    return query.coverage(terms, context)
+
+
+def rerank(ranked: Sequence[Ranked], query: Query, scorer: UnitScorer, cfg: RerankSettings) -> list[Ranked]:
+    """``ranked`` with its first ``cfg.depth`` results re-ordered; scores stay in [0, 1]."""
+    head, tail = list(ranked[: cfg.depth]), list(ranked[cfg.depth :])
+    if cfg.depth <= 0 or cfg.weight <= 0 or not head:
+        return list(ranked)
+    scale = 1.0 + cfg.weight
+    valued = []
+    for r in head:
+        units = quotable(scorer.score_hits(query, [r.hit()]))
+        _, window = best_window(query, units, max_window=cfg.max_window, unit_cost=cfg.unit_cost)
+        value = passage_coverage(query, window)
+        valued.append(replace(r, score=min(1.0, (r.score + cfg.weight * value) / scale)))
+    valued.sort(key=lambda r: -r.score)
+    return valued + [replace(r, score=r.score / scale) for r in tail]
