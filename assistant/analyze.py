@@ -8,7 +8,9 @@ in a question matches the same token in a chunk:
   and ``swap``. Runs of Chinese characters are cut into words with jieba (its dictionary ships in
   the wheel), loaded only when Chinese text is seen.
 * Each text is stemmed with the Snowball stemmer of its own language (English or German, decided
-  from its function words); tokens with digits are kept as they are.
+  from its function words); tokens with digits are kept as they are. When a word's stem is not in
+  the corpus but its stem in the other language is (a one-word question "Treiber" read as English,
+  an English term on a German page), that one is used.
 * German compounds are split where both halves are words of the corpus vocabulary
   ("Treiberpakets" also yields "treiber" and "paket" when the corpus has those words), so a
   question about "Paket" finds "Treiberpaket" and the other way round.
@@ -119,6 +121,9 @@ class Analyzer:
             if word in stop or (len(word) < 2 and not word.isdigit()):
                 continue
             term = self._stem(word, lang)
+            if self.vocabulary and term not in self.vocabulary and lang in STEMMERS:
+                other = self._stem(word, "de" if lang == "en" else "en")
+                term = other if other in self.vocabulary else term
             out.append(term)
             if lang == "de" and len(word) >= MIN_COMPOUND:
                 out.extend(self.split_compound(word))

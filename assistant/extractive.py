@@ -24,6 +24,7 @@ PROCEDURAL = re.compile(
     r"|wie (kann|muss|soll|gehe|installiere|aktualisiere)|schritte|anleitung|vorgehen)",
     re.I,
 )
+MULTI_PART = re.compile(r"(,|\band)\s+(what|which|how|why|when|where|who|in what|what if|was|wie|welche|wann)\b|\?.+\?", re.I)
 LINE_KINDS = ("step", "row", "code")
 END_PUNCTUATION = ".!?:;"
 
@@ -38,7 +39,8 @@ class ExtractiveSettings:
     max_extra: int = 2  # such units added at most
     max_steps: int = 12  # units quoted for a procedure or a list
     min_lexical: float = 0.15  # an added unit's own text must match at least this share of the question
-    neighbours: bool = True  # add the next sentence of the passage's paragraph (and the previous one for procedures)
+    neighbours: int = 1  # sentences of the passage's paragraph added after it (one before it for procedures)
+    neighbours_multi: int = 2  # the same for a question in several parts ("... and what if ...")
     semantic_weight: float = 0.0  # weight of the unit-question embedding similarity (0: never embed units)
     semantic_below: float = 0.5  # embed units only when the best lexical passage covers less of the question than this
 
@@ -70,7 +72,8 @@ class ExtractiveAnswerer:
             return []
         window = self._best_window(query, runs)
         procedural = bool(PROCEDURAL.search(question))
-        window = self._with_neighbours(window, runs[window[0].rank], before=procedural)
+        after = self.cfg.neighbours_multi if MULTI_PART.search(question) else self.cfg.neighbours
+        window = self._with_neighbours(window, runs[window[0].rank], before=procedural, after=after)
         if procedural:
             window = self._procedure(window, runs[window[0].rank])
         chosen = self._continued(window, runs) + self._extras(query, window, runs)
@@ -87,13 +90,14 @@ class ExtractiveAnswerer:
                  for rank, units in runs.items()]
         return _trimmed(max(found, key=lambda f: f[0])[1])
 
-    def _with_neighbours(self, window: list[ScoredUnit], units: list[ScoredUnit], *, before: bool) -> list[ScoredUnit]:
+    def _with_neighbours(self, window: list[ScoredUnit], units: list[ScoredUnit], *, before: bool, after: int) -> list[ScoredUnit]:
         """The passage with the sentence after it (and, for a procedure, the one before) of the same paragraph:
         an answer often ends, or a step begins, one sentence away from the words of the question."""
         first, last = units.index(window[0]), units.index(window[-1])
-        if self.cfg.neighbours and last + 1 < len(units) and _same_block(units[last], units[last + 1]):
-            last += 1
-        if self.cfg.neighbours and before and first > 0 and _same_block(units[first - 1], units[first]):
+        for _ in range(after):
+            if last + 1 < len(units) and _same_block(units[last], units[last + 1]):
+                last += 1
+        if after and before and first > 0 and _same_block(units[first - 1], units[first]):
             first -= 1
         return units[first : last + 1]
 

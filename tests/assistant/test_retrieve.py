@@ -42,3 +42,31 @@ def test_fusion_weights_decide_between_the_retrievers():
     keyword = index.search("battery", 5)
     assert fuse(dense, keyword, FusionSettings(rrf_k=1, keyword_weight=3))[0].chunk.id == BATTERY.id
     assert fuse(dense, keyword, FusionSettings(rrf_k=1, dense_weight=3))[0].chunk.id == NRPE.id
+
+
+GUARDED_RUN = """
+import socket, sys
+attempts = []
+def refuse(*args, **kwargs):
+    attempts.append(args)
+    raise OSError("network is off in this test")
+socket.socket.connect = refuse
+socket.getaddrinfo = refuse
+from assistant.keyword import KeywordIndex
+from tests.assistant.builders import make_chunk
+index = KeywordIndex([make_chunk("d", 1, ["Der Treiber wird installiert."]), make_chunk("e", 1, ["读卡器的固件更新"])])
+assert index.search("Treiber", 3) and index.search("固件", 3)
+print("attempts:", len(attempts))
+"""
+
+
+def test_keyword_search_imports_and_runs_with_the_network_refused():
+    """llama-index, bm25s, PyStemmer and jieba load nothing from the network (no NLTK or tiktoken downloads)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).parents[2]
+    done = subprocess.run([sys.executable, "-c", GUARDED_RUN], cwd=root, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "attempts: 0" in done.stdout
