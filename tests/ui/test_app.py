@@ -1,0 +1,168 @@
+"""The app through ``streamlit.testing.v1.AppTest``: real ingest (CPU OCR, Chroma, embedder) into a temp
+data dir, real asking, real deleting. Each test is one browser session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from storage.library import Library
+from tests.assistant.fake_openai import FakeChatServer, Reply
+from tests.fakes.hunyuan_server import FakeHunyuanServer
+from tests.ui.conftest import APP, MINI, PHOTO, QUESTION
+
+pytestmark = pytest.mark.usefixtures("loopback_app")
+TIMEOUT = 240  # seconds per script run: the first run of a data dir loads the OCR engine and the embedder
+
+
+def start(monkeypatch: pytest.MonkeyPatch, data_dir: Path | None = None, **env: str) -> AppTest:
+    if data_dir is not None:
+        monkeypatch.setenv("FOLIO_DATA_DIR", str(data_dir))
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return healthy(AppTest.from_file(str(APP), default_timeout=TIMEOUT).run())
+
+
+def healthy(at: AppTest) -> AppTest:
+    """No exception escaped, and the app's last-resort handler did not catch one either."""
+    assert not at.exception, at.exception
+    unexpected = [e.value for e in at.error if "unexpected" in e.value]
+    assert not unexpected, unexpected
+    return at
+
+
+def ask(at: AppTest, question: str) -> AppTest:
+    return healthy(at.chat_input[0].set_value(question).run())
+
+
+def texts(elements) -> list[str]:  # type: ignore[no-untyped-def]
+    return [e.value for e in elements]
+
+
+def captions(at: AppTest) -> list[str]:
+    return [i.caption for image in at.image for i in image.proto.imgs]
+
+
+def test_upload_ingests_each_file_and_reports_the_bad_one(monkeypatch: pytest.MonkeyPatch, _data_dir: Path) -> None:
+    at = start(monkeypatch)
+    assert "has no pages yet" in texts(at.info)[0]
+    at.file_uploader[0].set_value([(PHOTO.name, PHOTO.read_bytes(), "image/jpeg"), ("broken.jpg", b"not a picture", "image/jpeg")])
+    healthy(at.button(key="add_files").click().run())
+    [added] = texts(at.sidebar.success)
+    assert added.startswith(f"Added {PHOTO.name}: 1 page read, ") and " passages indexed in " in added
+    assert len(at.sidebar.error) == 1 and at.sidebar.error[0].value.startswith("Could not add broken.jpg: ")
+    progress = at.get("progress")
+    assert progress and progress[-1].proto.value == 100 and "page 1 of 1" in progress[-1].proto.text
+    records = Library(_data_dir).list("default")
+    assert [r.source for r in records] == [PHOTO.name] and records[0].n_chunks > 0
+
+    at.camera_input[0].set_value((PHOTO.name, PHOTO.read_bytes(), "image/jpeg"))  # the same page, from the camera
+    healthy(at.button(key="add_photo").click().run())
+    assert texts(at.sidebar.info) == [f"{PHOTO.name} is already in the library (1 page)."], texts(at.sidebar.info)
+
+    healthy(at.radio(key="view").set_value("Library").run())
+    assert any(PHOTO.name in m for m in texts(at.markdown)) and "p. 1" in captions(at)
+    assert "1 document, 1 page" in texts(at.caption)
+
+
+def test_answer_cites_the_page_with_highlighted_crops(monkeypatch: pytest.MonkeyPatch, ingested_dir: Path) -> None:
+    at = ask(start(monkeypatch, ingested_dir), QUESTION)
+    user, assistant = at.chat_message
+    assert user.markdown[0].value == QUESTION
+    answer = assistant.markdown[0].value
+    assert ":orange-badge[1]" in answer and "Nilsimsa" in answer
+    crops = [c for c in captions(at) if c.startswith("[")]
+    assert crops and crops[0] == f"[1] {PHOTO.name}, page 1"
+    assert any(e.label == "Full page" for e in at.expander)
+    quotes = [m.value for m in assistant.markdown if m.value.startswith("> ")]
+    assert quotes and all(len(q) > 10 for q in quotes)
+
+    at = ask(at, "And which one uses the edit distance?")  # a follow-up: the conversation is kept
+    assert [m.name for m in at.chat_message] == ["user", "assistant", "user", "assistant"]
+    assert at.chat_message[0].markdown[0].value == QUESTION
+
+
+def test_a_streamed_llm_answer_is_cited_and_a_follow_up_sends_the_conversation(
+    monkeypatch: pytest.MonkeyPatch, ingested_dir: Path
+) -> None:
+    from assistant.llm_answer import short_ids
+    from assistant.settings import Settings
+    from assistant.wiring import open_store
+
+    chunks = open_store(Settings(data_dir=ingested_dir, _env_file=None)).store.chunks()  # type: ignore[call-arg]
+    alias = short_ids([c.id for c in chunks])[next(c.id for c in chunks if "Nilsimsa scheme" in c.text)]
+    pieces = ["The Nilsimsa scheme compares digests ", "by their hamming ", f"distance [{alias}]."]
+    with FakeChatServer([Reply(pieces=pieces, gap=0.02)]) as llm:
+        at = start(monkeypatch, ingested_dir, FOLIO_ANSWERER="openai", FOLIO_LLM_BASE_URL=llm.base_url, FOLIO_LLM_MODEL="fake-llm")
+        at = ask(ask(at, "How does Nilsimsa compare two digests?"), "And Ssdeep?")
+    assert at.chat_message[1].markdown[0].value == "The Nilsimsa scheme compares digests by their hamming distance :orange-badge[1]."
+    assert f"[1] {PHOTO.name}, page 1" in captions(at)
+    follow_up = llm.requests[1]["messages"]
+    assert [m["role"] for m in follow_up] == ["system", "user", "assistant", "user"]
+    assert follow_up[1]["content"] == "How does Nilsimsa compare two digests?"
+    assert follow_up[2]["content"].startswith("The Nilsimsa scheme compares digests")
+
+
+def test_abstention_shows_the_closest_pages(monkeypatch: pytest.MonkeyPatch, ingested_dir: Path) -> None:
+    at = ask(start(monkeypatch, ingested_dir), "What is the capital of France?")  # the default threshold
+    reply = at.chat_message[1]
+    assert "do not seem to answer" in reply.markdown[0].value
+    assert ":orange-badge[" not in reply.markdown[0].value
+    assert "The closest pages:" in texts(at.caption)
+    assert f"{PHOTO.name}, page 1" in captions(at) and not [c for c in captions(at) if c.startswith("[")]
+
+
+def test_delete_removes_the_document(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from assistant.settings import Settings
+    from assistant.wiring import ingest_seams
+    from ingest.run import ingest_paths
+
+    data_dir = tmp_path / "delete-data"
+    settings = Settings(data_dir=data_dir, _env_file=None)  # type: ignore[call-arg]
+    seams = ingest_seams(settings)
+    doc_id = ingest_paths([PHOTO], seams, settings.ingest)[0].doc_id
+    assert seams.store.doc_ids() == {doc_id}
+    at = start(monkeypatch, data_dir)
+    at.radio(key="view").set_value("Library").run()
+    at.button(key=f"delete-{doc_id}").click().run()
+    assert any("Delete " + PHOTO.name in w for w in texts(at.warning))
+    healthy(at.button(key=f"confirm-{doc_id}").click().run())
+    assert "No documents yet" in texts(at.info)[0]
+    assert Library(data_dir).list("default") == [] and seams.store.doc_ids() == set()  # pages and vectors
+    at.radio(key="view").set_value("Chat").run()
+    assert "nothing to search" in ask(at, QUESTION).chat_message[1].markdown[0].value
+
+
+def test_sidebar_probes_the_servers_and_a_down_server_is_a_friendly_error(
+    monkeypatch: pytest.MonkeyPatch, ingested_dir: Path, unused_port: int
+) -> None:
+    with FakeHunyuanServer(MINI) as hunyuan:
+        at = start(monkeypatch, ingested_dir, FOLIO_HUNYUAN_BASE_URL=hunyuan.base_url, FOLIO_ANSWERER="openai",
+                   FOLIO_LLM_BASE_URL=f"http://127.0.0.1:{unused_port}/v1", FOLIO_LLM_MODEL="qwen")
+        status = " ".join(texts(at.sidebar.markdown))
+        assert "🟢 **HunyuanOCR server** answers, serves tencent/HunyuanOCR" in status
+        assert "🔴 **LLM server** cannot connect" in status
+        at = ask(at, QUESTION)
+    error = at.chat_message[1].error[0].value
+    assert error.startswith("Could not answer: ") and f"127.0.0.1:{unused_port}" in error
+    assert "Traceback" not in error
+
+
+def test_a_token_is_asked_for_when_one_is_set_then_collections_can_be_switched(monkeypatch: pytest.MonkeyPatch) -> None:
+    at = start(monkeypatch, FOLIO_UI_TOKEN="open-sesame")
+    assert not at.sidebar.markdown and not at.chat_input
+    for guess in ("open-sesam", "open-sesame"):
+        at.text_input[0].set_value(guess)  # a form: the value and the submit go in one run
+        at.button[0].click()
+        healthy(at.run())
+        if guess != "open-sesame":
+            assert texts(at.error) == ["That is not the access token."] and not at.chat_input
+    assert at.chat_input and "The collection 'default' has no pages yet" in texts(at.info)[0]
+
+    at.text_input(key="new_collection_name").set_value("binders")  # switch to a new collection
+    at.button(key="create_collection").click()
+    healthy(at.run())
+    assert at.selectbox(key="collection").value == "binders"
+    assert "The collection 'binders' has no pages yet" in texts(at.info)[0]

@@ -1,0 +1,89 @@
+"""The chat: earlier messages of this collection, the question box, the streamed answer and its evidence."""
+
+from __future__ import annotations
+
+import logging
+
+from assistant.schema import Answer
+from storage.errors import AppError
+from ui.citations_view import render_evidence
+from ui.markdown import answer_markdown, plain
+from ui.session import Components
+from ui.state import Entry, Session, add_entry, clear_conversation, conversation, history
+
+log = logging.getLogger(__name__)
+
+
+def render(parts: Components, session: Session) -> None:
+    import streamlit as st
+
+    docs = parts.documents(parts.library.doc_ids(parts.collection))
+    sources = {d.doc_id: d.source for d in docs}
+    entries = conversation(session, parts.collection)
+    if not docs:
+        st.info(f"The collection '{parts.collection}' has no pages yet: add photos, scans or PDFs in the sidebar.")
+    elif not entries:
+        st.caption(f"{len(docs)} document{'s' if len(docs) > 1 else ''} in '{parts.collection}'. Ask anything about them below.")
+    for i, entry in enumerate(entries):
+        show_entry(entry, sources, key=str(i))
+    if entries and st.button("Clear conversation", type="tertiary"):
+        clear_conversation(session, parts.collection)
+        st.rerun()
+    question = st.chat_input("Ask a question about your pages")
+    if question:
+        with st.chat_message("user"):
+            st.markdown(plain(question))
+        with st.chat_message("assistant"):
+            if docs:
+                reply = answer_live(parts, question, entries, sources, key=str(len(entries) + 1))
+            else:
+                reply = Entry("assistant", f"There is nothing to search in '{parts.collection}' yet: add pages in the sidebar first.")
+                st.markdown(reply.text)
+        add_entry(session, parts.collection, Entry("user", question))
+        add_entry(session, parts.collection, reply)
+
+
+def show_entry(entry: Entry, sources: dict[str, str], key: str) -> None:
+    import streamlit as st
+
+    with st.chat_message(entry.role):
+        if entry.error:
+            st.error(entry.error)
+        elif entry.answer is not None:
+            st.markdown(answer_markdown(entry.text, _markers(entry.answer)))
+            render_evidence(entry.answer, sources, key)
+        else:
+            st.markdown(plain(entry.text))
+
+
+def answer_live(parts: Components, question: str, earlier: tuple[Entry, ...], sources: dict[str, str], key: str) -> Entry:
+    """Ask, drawing the text as it streams in; a failure becomes a friendly message, never a traceback."""
+    import streamlit as st
+
+    shown = st.empty()
+    pieces: list[str] = []
+
+    def on_text(piece: str) -> None:
+        pieces.append(piece)
+        shown.markdown(answer_markdown("".join(pieces), set()) + " ▌")
+
+    try:
+        with st.spinner("Searching your pages…"):
+            answer = parts.assistant().ask(question, history=history(earlier), stream=on_text)
+    except AppError as exc:
+        shown.empty()
+        st.error(f"Could not answer: {exc}")
+        return Entry("assistant", f"Could not answer: {exc}", error=f"Could not answer: {exc}")
+    except Exception as exc:  # a bug: log it with its traceback, show one line
+        log.exception("asking %r failed", question)
+        message = f"Could not answer: unexpected {type(exc).__name__} ({exc}). The details are in the log of 'folio ui'."
+        shown.empty()
+        st.error(message)
+        return Entry("assistant", message, error=message)
+    shown.markdown(answer_markdown(answer.text, _markers(answer)))
+    render_evidence(answer, sources, key)
+    return Entry("assistant", answer.text, answer=answer)
+
+
+def _markers(answer: Answer) -> set[int]:
+    return {c.n for c in answer.citations}
