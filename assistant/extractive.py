@@ -40,6 +40,7 @@ class ExtractiveSettings:
     max_steps: int = 12  # units quoted for a procedure or a list
     min_lexical: float = 0.15  # an added unit's own text must match at least this share of the question
     neighbours: int = 1  # sentences of the passage's paragraph added after it (one before it for procedures)
+    whole_lists: bool = False  # a passage in a bulleted or numbered list takes the whole list (up to max_steps)
     neighbours_multi: int = 2  # the same for a question in several parts ("... and what if ...")
     semantic_weight: float = 0.0  # weight of the unit-question embedding similarity (0: never embed units)
     semantic_below: float = 0.5  # embed units only when the best lexical passage covers less of the question than this
@@ -94,6 +95,11 @@ class ExtractiveAnswerer:
         """The passage with the sentence after it (and, for a procedure, the one before) of the same paragraph:
         an answer often ends, or a step begins, one sentence away from the words of the question."""
         first, last = units.index(window[0]), units.index(window[-1])
+        if self.cfg.whole_lists:
+            while first > 0 and _same_list(units[first - 1], units[first]):
+                first -= 1
+            while last + 1 < len(units) and last - first + 1 < self.cfg.max_steps and _same_list(units[last], units[last + 1]):
+                last += 1
         for _ in range(after):
             if last + 1 < len(units) and _same_block(units[last], units[last + 1]):
                 last += 1
@@ -168,6 +174,11 @@ def _trimmed(window: list[ScoredUnit]) -> list[ScoredUnit]:
 def _same_block(a: ScoredUnit, b: ScoredUnit) -> bool:
     """Two units of one chunk with no blank line between them (one paragraph, list or table)."""
     return a.chunk.id == b.chunk.id and "\n\n" not in a.chunk.text[a.unit.end : b.unit.start]
+
+
+def _same_list(a: ScoredUnit, b: ScoredUnit) -> bool:
+    """Two neighbouring items of one list."""
+    return a.unit.kind == b.unit.kind == "step" and a.chunk.id == b.chunk.id and a.unit.section == b.unit.section
 
 
 def _in_procedure(unit: Unit) -> bool:
