@@ -23,7 +23,8 @@ def render(parts: Components, session: Session) -> None:
     if not docs:
         st.info(f"The collection '{parts.collection}' has no pages yet: add photos, scans or PDFs in the sidebar.")
     elif not entries:
-        st.caption(f"{len(docs)} document{'s' if len(docs) > 1 else ''} in '{parts.collection}'. Ask anything about them below.")
+        many = len(docs) > 1
+        st.caption(f"{len(docs)} document{'s' if many else ''} in '{parts.collection}'. Ask anything about {'them' if many else 'it'} below.")
     for i, entry in enumerate(entries):
         show_entry(entry, sources, key=str(i))
     if entries and st.button("Clear conversation", type="tertiary"):
