@@ -77,6 +77,9 @@ def _bm25(terms: dict[str, list[str]]):  # type: ignore[no-untyped-def]
     from llama_index.core.schema import TextNode
     from llama_index.retrievers.bm25 import BM25Retriever
 
+    # bm25s sets its own logger to DEBUG on import; let the entry point's logging level decide instead.
+    logging.getLogger("bm25s").setLevel(logging.NOTSET)
+
     nodes = [TextNode(id_=cid, text=" ".join(ts) or "_") for cid, ts in terms.items()]
     return BM25Retriever(
         nodes=nodes,

@@ -12,12 +12,14 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from typing import Any
 
 
 @dataclass
 class Reply:
     pieces: list[str] = field(default_factory=list)
+    respond: Callable[[dict[str, Any]], list[str]] | None = None  # pieces computed from the request body
     status: int = 200
     body: str = ""  # for non-200 replies
     delay: float = 0.0  # seconds before the response starts
@@ -74,6 +76,8 @@ class FakeChatServer:
                 if reply.status != 200:
                     self._plain(reply.status, reply.body or '{"error": "fake failure"}')
                     return
+                if reply.respond is not None:
+                    reply = Reply(pieces=reply.respond(body), gap=reply.gap)
                 self._stream(reply, body.get("model", ""))
 
             def _plain(self, status: int, text: str) -> None:

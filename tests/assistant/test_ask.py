@@ -136,3 +136,30 @@ def test_empty_collection_says_so(settings: Settings) -> None:
     empty = build_assistant(settings, "empty")
     answer = ask("What is the battery voltage?", empty)
     assert answer.abstained and "folio ingest" in answer.text
+
+
+def test_chat_answerer_through_ask_cites_the_source_it_was_given(assistant: Assistant) -> None:
+    """FOLIO_ANSWERER=openai end to end: real retrieval, a fake chat server on loopback, real HTTP and streaming."""
+    import re
+
+    from assistant.config import AnswerSettings
+    from assistant.service import build_answerer
+    from tests.assistant.fake_openai import FakeChatServer, Reply
+
+    def respond(body: dict) -> list[str]:
+        sources = body["messages"][-1]["content"]
+        blocks = re.split(r"^(?=\[c-[0-9a-f]+\] \(page)", sources, flags=re.M)
+        source = next(b[1 : b.index("]")] for b in blocks if b.startswith("[c-") and "elmask" in b.lower())
+        return ["The keyword is pos1-elmask; the elevation mask angle is set in degree ", f"[{source}]", " [c-0000]."]
+
+    with FakeChatServer([Reply(respond=respond)]) as server:
+        cfg = AnswerSettings(answerer="openai", llm_base_url=server.base_url, llm_model="fake-model", min_score=0.0)
+        chat = Assistant(assistant.settings, assistant.handles, answerer=build_answerer(cfg))
+        pieces: list[str] = []
+        answer = ask(QA["rt-03"]["question"], chat, stream=pieces.append)
+    assert answer.answerer == "openai:fake-model" and answer.dropped_ids == ("c-0000",)
+    assert answer.text.startswith("The keyword is pos1-elmask") and "[1]" in answer.text and "c-0000" not in answer.text
+    assert "".join(pieces).strip() == answer.text
+    [citation] = answer.citations
+    assert gold_key(assistant, citation.doc_id, citation.page) == ("rtklib-manual", 37)
+    assert "mask" in citation.quote.lower() and Path(citation.image).is_file()
