@@ -14,7 +14,7 @@ from typing import Protocol, runtime_checkable
 from assistant.cite import ImagePath
 from assistant.evidence import UnitScorer
 from assistant.schema import Citation, Turn
-from storage.schema import Hit
+from storage.schema import Chunk, Hit
 
 OnText = Callable[[str], None]
 """Receives the answer text piece by piece as it is produced (markers already as ``[n]``)."""
@@ -31,6 +31,7 @@ class Request:
     history: Sequence[Turn] = ()
     on_text: OnText | None = None
     search_text: str = ""  # the question with the conversation's context, as retrieval used it ("" = the question)
+    following: Callable[[Chunk], Chunk | None] | None = None  # the chunk after a chunk in its document's reading order
 
     @property
     def query_text(self) -> str:

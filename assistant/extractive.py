@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from assistant.answer import Draft, Request
 from assistant.cite import Quote, cite
 from assistant.evidence import Query, ScoredUnit, best_window, quotable
 from assistant.schema import Citation
 from assistant.units import Unit
+from storage.schema import Hit
 
 PROCEDURAL = re.compile(
     r"\b(how (do|can|should|would) (i|we|you)|how to|what are the steps|steps?\b|procedure|walk me through"
@@ -65,9 +66,10 @@ class ExtractiveAnswerer:
     def answer(self, request: Request) -> Draft:
         query = request.scorer.query(request.query_text)
         hits = request.hits[: self.cfg.top_chunks]
-        scored = request.scorer.score_hits(query, hits)
+        semantic = False
+        scored = self._score(request, query, hits, semantic)
         if self.cfg.semantic_weight > 0 and self._lexical_best(query, scored) < self.cfg.semantic_below:
-            scored = request.scorer.score_hits(query, hits, semantic=True)  # a paraphrase: words alone do not find it
+            scored = self._score(request, query, hits, True)  # a paraphrase: words alone do not find it
         chosen = self.select(request.question, query, scored)
         quotes = [Quote(chunk=s.chunk, start=s.unit.start, end=s.unit.end, text=s.unit.text) for s in chosen]
         cited = cite(quotes, request.image_path)
@@ -75,6 +77,19 @@ class ExtractiveAnswerer:
         if request.on_text:
             request.on_text(text)
         return Draft(text=text, citations=tuple(c for group in cited for c in group))
+
+    def _score(self, request: Request, query: Query, hits: Sequence[Hit], semantic: bool) -> list[ScoredUnit]:
+        """Units of each hit followed by those of the chunk after it on the page (a list or procedure
+        cut by a chunk boundary goes on there), all with the hit's rank."""
+        out: list[ScoredUnit] = []
+        for rank, hit in enumerate(hits):
+            chunks = [hit]
+            after = request.following(hit.chunk) if request.following else None
+            if after is not None and self.cfg.cross_blocks:
+                chunks.append(Hit(chunk=after, score=hit.score))
+            for scored in (request.scorer.score_hits(query, [c], semantic=semantic) for c in chunks):
+                out.extend(replace(s, rank=rank) for s in scored)
+        return out
 
     def select(self, question: str, query: Query, scored: Sequence[ScoredUnit]) -> list[ScoredUnit]:
         """The units to quote, in reading order (by chunk rank, then position)."""
@@ -88,7 +103,11 @@ class ExtractiveAnswerer:
         if procedural:
             window = self._procedure(window, runs[window[0].rank])
         chosen = self._continued(window, runs) + self._extras(query, window, runs)
-        return sorted(set(chosen), key=lambda s: (s.rank, s.unit.index))
+        position = {_key(s): (rank, i) for rank, units in runs.items() for i, s in enumerate(units)}
+        unique: dict[tuple[str, int], ScoredUnit] = {}
+        for s in sorted(chosen, key=lambda s: position[_key(s)]):
+            unique.setdefault((s.chunk.id, s.unit.index), s)  # a unit reached from two hits is quoted once
+        return list(unique.values())
 
     def _lexical_best(self, query: Query, scored: Sequence[ScoredUnit]) -> float:
         runs = _runs(scored)
@@ -157,6 +176,10 @@ class ExtractiveAnswerer:
                 extras.append(s)
                 covered |= s.terms
         return extras
+
+
+def _key(s: ScoredUnit) -> tuple[int, str, int]:
+    return (s.rank, s.chunk.id, s.unit.index)
 
 
 def _runs(scored: Sequence[ScoredUnit]) -> dict[int, list[ScoredUnit]]:

@@ -25,7 +25,8 @@ from assistant.rerank import RerankSettings, rerank
 from assistant.retrieve import FusionSettings, Ranked, retrieve
 from assistant.schema import Answer, PageRef, Turn
 from assistant.settings import Settings
-from storage.schema import DocumentRecord
+from assistant.order import following_chunks
+from storage.schema import Chunk, DocumentRecord
 
 if TYPE_CHECKING:  # the wiring imports the write path, which asking does not need
     from assistant.wiring import StoreHandles
@@ -43,6 +44,7 @@ class _Corpus:
     keywords: KeywordIndex
     scorer: UnitScorer
     records: dict[str, DocumentRecord]
+    following: dict[str, Chunk]  # chunk id -> the next chunk of its document
 
 
 class Assistant:
@@ -94,7 +96,7 @@ class Assistant:
             return Answer(text=text, abstained=True, answerer="abstain", timings=timings, **base)
         request = Request(question=question, hits=[r.hit() for r in ranked[: self.cfg.top_k]], scorer=corpus.scorer,
                           image_path=lambda doc_id, page: self.image_path(corpus, doc_id, page), history=history, on_text=stream,
-                          search_text=query_text)
+                          search_text=query_text, following=lambda chunk: self._following(corpus, chunk, allowed))
         draft = self.answerer.answer(request)
         done = time.perf_counter()
         timings = {"retrieve": retrieved - started, "answer": done - retrieved, "total": done - started}
@@ -111,9 +113,15 @@ class Assistant:
             chunks = store.chunks(doc_ids=visible)
             keywords = KeywordIndex(chunks)
             records = {doc_id: library.get(self.collection, doc_id) for doc_id in visible}
-            self._corpus = _Corpus(key=key, keywords=keywords, scorer=UnitScorer(keywords, self.handles.embedder), records=records)
+            self._corpus = _Corpus(key=key, keywords=keywords, scorer=UnitScorer(keywords, self.handles.embedder), records=records,
+                                   following=following_chunks(chunks, records))
             log.info("keyword index of %r: %d chunks of %d documents", self.collection, len(chunks), len(visible))
         return self._corpus
+
+    @staticmethod
+    def _following(corpus: _Corpus, chunk: Chunk, allowed: Collection[str]) -> Chunk | None:
+        after = corpus.following.get(chunk.id)
+        return after if after is not None and after.doc_id in allowed else None
 
     def image_path(self, corpus: _Corpus, doc_id: str, page: int) -> str:
         record = corpus.records[doc_id]

@@ -33,3 +33,18 @@ def test_citation_has_page_merged_boxes_quote_and_image():
 def test_a_quote_without_line_refs_gets_no_citation():
     chunk = make_chunk("d1", 1, ["text"]).model_copy(update={"refs": ()})
     assert cite([Quote(chunk=chunk, start=0, end=4, text="text")], image_path) == [[]]
+
+
+def test_following_chunks_follow_the_pages_reading_order():
+    from assistant.order import following_chunks
+    from storage.schema import DocumentRecord, Line, PageRecord
+
+    first = make_chunk("d1", 1, ["Intro line", "second line"], top=100)
+    second = make_chunk("d1", 1, ["Steps go on"], top=300)
+    third = make_chunk("d1", 2, ["Next page"], top=50)
+    other = make_chunk("d2", 1, ["Other document"], top=100)
+    lines = {p: tuple(Line(text="x", bbox=r.bbox) for c in (first, second, third) for r in c.refs if r.page == p) for p in (1, 2)}
+    record = DocumentRecord(doc_id="d1", source="d1.pdf", collection="c", ocr_engine="t", n_chunks=3, created_at="",
+                            pages=tuple(PageRecord(page=p, image=f"p{p}.jpg", width=2000, height=3000, lines=lines[p]) for p in (1, 2)))
+    following = following_chunks([third, other, second, first], {"d1": record})
+    assert following == {first.id: second, second.id: third}
