@@ -1,0 +1,1 @@
+"""Folio's HTTP API (``folio serve``): OCR, documents, ingest jobs and cited answers over REST."""

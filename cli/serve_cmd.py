@@ -1,0 +1,33 @@
+"""``folio serve [--host] [--port]``: the REST API (``api.app``) on uvicorn, one process."""
+
+from __future__ import annotations
+
+import argparse
+
+from cli.common import add_settings_flags, build_settings
+
+LIMIT_CONNECTIONS = 64  # uvicorn answers 503 beyond this many open connections
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("serve", help="serve the REST API (OCR, documents, ingest jobs, cited answers)")
+    p.add_argument("--host", help="address to listen on [FOLIO_API_HOST, default 127.0.0.1]; beyond loopback needs FOLIO_API_KEYS")
+    p.add_argument("--port", type=int, help="port to listen on [FOLIO_API_PORT, default 8000]")
+    add_settings_flags(p, "collection", "engine", "embedder", "answerer")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.app import create_app
+    from api.config import ApiEnv, check_exposure
+
+    settings = build_settings(args)
+    env = ApiEnv()
+    api = env.section().model_copy(update={k: v for k, v in (("api_host", args.host), ("api_port", args.port)) if v is not None})
+    check_exposure(api)  # before loading any model
+    app = create_app(settings, api)
+    uvicorn.run(app, host=api.api_host, port=api.api_port, workers=1, limit_concurrency=LIMIT_CONNECTIONS,
+                timeout_keep_alive=5, log_level="info" if args.verbose else "warning")
+    return 0
