@@ -14,7 +14,8 @@ ALLOWED = {
     "assistant": {"storage", "ingest"},
     "evals": {"storage", "ingest", "assistant"},
     "ui": {"storage", "ingest", "assistant"},
-    "cli": {"storage", "ingest", "assistant", "evals", "ui"},
+    "api": {"storage", "ingest", "assistant"},
+    "cli": {"storage", "ingest", "assistant", "evals", "ui", "api"},
 }
 
 
