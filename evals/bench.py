@@ -56,7 +56,7 @@ def run_bench(request: BenchRequest, settings: Settings, note: Callable[[str], N
         if "query" in request.parts:
             results["query"] = {"note": QUERY_NOTE, "sizes": query_latency(settings, work / "query", request.sizes, request.questions, note)}
         if "memory" in request.parts:
-            results["memory"] = {"note": MEMORY_NOTE, "runs": ingest_memory(request.memory_pages, work, note)}
+            results["memory"] = {"note": MEMORY_NOTE, "runs": ingest_memory(request.memory_pages, settings, work, note)}
     results["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     return results, save(results, request.out or settings.data_dir / "bench" / f"{datetime.now(UTC):%Y%m%d-%H%M%S}.json")
 

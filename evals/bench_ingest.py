@@ -64,7 +64,7 @@ def ingest_throughput(eval_set: EvalSet, kind: ImageKind, settings: Settings, wo
     }
 
 
-def ingest_memory(counts: Sequence[int], work_dir: Path, note: Callable[[str], None]) -> list[dict[str, Any]]:
+def ingest_memory(counts: Sequence[int], settings: Settings, work_dir: Path, note: Callable[[str], None]) -> list[dict[str, Any]]:
     """Peak RSS of ``folio ingest`` (a child process) on generated documents of ``counts`` pages."""
     words = vocabulary(3000, seed=5)
     results = []
@@ -72,7 +72,8 @@ def ingest_memory(counts: Sequence[int], work_dir: Path, note: Callable[[str], N
         tiff = work_dir / f"generated-{count}-pages.tiff"
         _write_generated_tiff(tiff, count, words)
         note(f"memory benchmark: folio ingest of a generated {count}-page document")
-        results.append(_child_ingest(tiff, work_dir / f"data-{count}", count))
+        flags = ["--engine", settings.ocr_engine, "--embedder", settings.embedder]
+        results.append(_child_ingest(tiff, work_dir / f"data-{count}", count, flags))
     return results
 
 
@@ -98,12 +99,12 @@ sys.exit(code)
 """
 
 
-def _child_ingest(tiff: Path, data_dir: Path, count: int) -> dict[str, Any]:
+def _child_ingest(tiff: Path, data_dir: Path, count: int, flags: list[str]) -> dict[str, Any]:
     env = {**os.environ, "FOLIO_DATA_DIR": str(data_dir), "FOLIO_COLLECTION": "bench-memory"}
     log, peak = data_dir.with_suffix(".log"), data_dir.with_suffix(".peak")
     t0 = time.perf_counter()
     with log.open("wb") as fh:
-        child = subprocess.run([sys.executable, "-c", CHILD, str(peak), "ingest", "--json", str(tiff)], env=env,
+        child = subprocess.run([sys.executable, "-c", CHILD, str(peak), "ingest", "--json", *flags, str(tiff)], env=env,
                                stdout=fh, stderr=subprocess.STDOUT, check=False)
     seconds = time.perf_counter() - t0
     if child.returncode != 0 or not peak.is_file():

@@ -1,0 +1,32 @@
+"""``folio bench`` runs its query and memory parts and saves what it measured (no timing is asserted)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from cli.main import main
+from evals.bench import save
+
+
+def test_bench_query_and_memory_parts(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "bench.json"
+    args = ["bench", "--only", "query", "--only", "memory", "--sizes", "1000", "--questions", "3", "--pages", "1",
+            "--out", str(out)]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "ask latency (synthetic chunks" in printed and "Ingest peak memory" in printed
+    results = json.loads(out.read_text())
+    (size,) = results["query"]["sizes"]
+    assert size["chunks"] == 1000 and size["questions"] == 3
+    assert 0 < size["ask_p50_ms"] <= size["ask_p95_ms"]
+    (run,) = results["memory"]["runs"]
+    assert run["pages"] == 1 and 100 < run["peak_rss_mb"] < 8000
+    assert "synthetic" in results["query"]["note"] and results["settings"]["fingerprint"]
+
+
+def test_saved_results_never_overwrite(tmp_path: Path) -> None:
+    first = save({"a": 1}, tmp_path / "b.json")
+    second = save({"a": 2}, tmp_path / "b.json")
+    assert (first.name, second.name) == ("b.json", "b-2.json")
+    assert json.loads(first.read_text()) == {"a": 1}
