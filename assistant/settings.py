@@ -17,13 +17,14 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from assistant.config import AnswerSettings
+from assistant.frontends import ApiSettings, UiSettings
 from ingest.config import IngestSettings
 from storage.config import StoreSettings
 
-SECTIONS: tuple[type, ...] = (IngestSettings, StoreSettings, AnswerSettings)
+SECTIONS: tuple[type, ...] = (IngestSettings, StoreSettings, AnswerSettings, UiSettings, ApiSettings)
 
 
-class Settings(BaseSettings, IngestSettings, StoreSettings, AnswerSettings):  # type: ignore[misc]
+class Settings(BaseSettings, IngestSettings, StoreSettings, AnswerSettings, UiSettings, ApiSettings):  # type: ignore[misc]
     model_config = SettingsConfigDict(env_prefix="FOLIO_", env_file=".env", extra="forbid", frozen=True)
 
     data_dir: Path = Field(Path("var"), description="Folder where all Folio data lives: the vector store, page images, eval runs")
@@ -44,6 +45,14 @@ class Settings(BaseSettings, IngestSettings, StoreSettings, AnswerSettings):  # 
     def answer(self) -> AnswerSettings:
         return self._section(AnswerSettings)
 
+    @property
+    def ui(self) -> UiSettings:
+        return self._section(UiSettings)
+
+    @property
+    def api(self) -> ApiSettings:
+        return self._section(ApiSettings)
+
     def public_dump(self) -> dict[str, Any]:
         """The settings as JSON-able values with secrets masked."""
         out: dict[str, Any] = {}
@@ -57,6 +66,8 @@ class Settings(BaseSettings, IngestSettings, StoreSettings, AnswerSettings):  # 
         return out
 
     def fingerprint(self) -> str:
-        """A short hash of the settings (without secrets), stamped on answers and eval runs."""
-        dump = {k: v for k, v in self.public_dump().items() if not k.endswith("api_key")}
+        """A short hash of what shapes an answer (ingest, store and answer settings; no secrets, no
+        front-end settings), stamped on answers and eval runs."""
+        shaping = {name for cls in (IngestSettings, StoreSettings, AnswerSettings) for name in cls.model_fields}
+        dump = {k: v for k, v in self.public_dump().items() if k in shaping and not k.endswith("api_key")}
         return hashlib.sha256(json.dumps(dump, sort_keys=True, default=str).encode()).hexdigest()[:12]

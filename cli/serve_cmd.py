@@ -21,11 +21,10 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import create_app
-    from api.config import ApiEnv, check_exposure
+    from api.config import check_exposure
 
     settings = build_settings(args)
-    env = ApiEnv()
-    api = env.section().model_copy(update={k: v for k, v in (("api_host", args.host), ("api_port", args.port)) if v is not None})
+    api = settings.api.model_copy(update={k: v for k, v in (("api_host", args.host), ("api_port", args.port)) if v is not None})
     check_exposure(api)  # before loading any model
     app = create_app(settings, api)
     uvicorn.run(app, host=api.api_host, port=api.api_port, workers=1, limit_concurrency=LIMIT_CONNECTIONS,

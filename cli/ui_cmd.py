@@ -25,10 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
-    from ui.config import UiSettings
-
     settings = build_settings(args)
-    check_exposure(args.host, UiSettings().token)
+    check_exposure(args.host, settings.ui.token)
     if args.ingest and ingest_first(settings, args.ingest):
         print("folio: some files could not be ingested (see above); starting the app anyway", file=sys.stderr)
     env = {**os.environ, **{FLAG_ENV[name]: str(getattr(args, name)) for name in FLAG_ENV if getattr(args, name, None)}}

@@ -40,7 +40,8 @@ class Components:
 def load_settings(session: Session) -> tuple[Settings, UiSettings]:
     """The session's settings, built from the environment (and .env) on its first run."""
     if "settings" not in session:
-        session["settings"] = (_build(Settings), _build(UiSettings))
+        settings = _build(Settings)
+        session["settings"] = (settings, settings.ui)
     settings: tuple[Settings, UiSettings] = session["settings"]
     return settings
 
