@@ -25,7 +25,7 @@ from api.errors import Rejected
 from api.schemas import FileProgress, JobStatus
 from api.uploads import CheckedFile
 from ingest.config import IngestSettings
-from ingest.run import IngestReport, Seams, ingest_file
+from ingest.run import IngestReport, Seams, ingest_file, recover
 from storage.errors import AppError, NotFound
 
 log = logging.getLogger(__name__)
@@ -122,7 +122,7 @@ class JobRunner:
         self._set(job, state="running", started_at=_now())
         try:
             seams = self._seams_for(job.collection)
-            seams.library.clean_staging(job.collection)
+            recover(seams)
         except AppError as exc:
             for i in range(len(job.files)):
                 self._file(job, i, state="failed", error=str(exc))

@@ -30,7 +30,10 @@ def run(args: argparse.Namespace) -> int:
     failed = [r for r in reports if not r.ok]
     for r in failed:
         print(f"folio: {r.error}", file=sys.stderr)
+    unread = [r for r in reports if r.ok and r.pages_failed]
+    for r in unread:
+        print(f"folio: {r.source}: {r.pages_failed} of {r.pages} pages could not be read and have no text", file=sys.stderr)
     if not reports:
         print("folio: no images or PDFs found in the given paths", file=sys.stderr)
         return 1
-    return 1 if failed else 0
+    return 1 if failed or unread else 0

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from assistant.settings import Settings
 from evals.pack import PackedDoc
-from ingest.run import IngestReport, Progress, Seams, ingest_file
+from ingest.run import IngestReport, Progress, Seams, ingest_file, recover
 from storage.errors import StoreError
 from storage.schema import DocumentRecord
 
@@ -46,7 +46,7 @@ def ingest_set(
     """Ingest every packed document (stored ones are skipped by ``ingest_file``) and read back their records."""
     collection = seams.store.collection
     cache = _read_cache(cache_dir, collection)
-    seams.library.clean_staging(collection)
+    recover(seams)
     docs: dict[str, DocumentRecord] = {}
     errors = []
     fresh = 0

@@ -24,7 +24,7 @@ from ingest.config import IngestSettings
 from ingest.layout import layout_page, running_lines
 from ingest.ocr import OcrEngine
 from ingest.pages import OcrPage, PageImage
-from ingest.sources import SourceDoc, discover, iter_pages, open_source
+from ingest.sources import SourceDoc, discover, display_name, iter_pages, open_source
 from storage.chroma import ChromaStore
 from storage.embed import Embedder
 from storage.errors import AppError, InputError, OcrError
@@ -97,7 +97,7 @@ def ingest_paths(
     files, skipped = discover(paths)
     for path in skipped:
         log.info("skipping %s: not an image or PDF", path)
-    seams.library.clean_staging(seams.store.collection)
+    recover(seams)
     reports = []
     for path in files:
         report = ingest_file(path, seams, cfg, progress=progress)
@@ -107,13 +107,35 @@ def ingest_paths(
     return reports
 
 
+def recover(seams: Seams) -> int:
+    """Remove what interrupted ingests left behind: staging folders of dead writers, and the
+    vectors a writer had stored before it was killed short of its commit. Returns their count."""
+    collection = seams.store.collection
+    with seams.library.writing(collection):
+        orphans = [d for d in seams.library.clean_staging(collection) if not seams.library.has(collection, d)]
+        for doc_id in orphans:
+            seams.store.delete_doc(doc_id)
+    if orphans:
+        log.info("removed %d interrupted ingests: %s", len(orphans), ", ".join(orphans))
+    return len(orphans)
+
+
 def ingest_file(path: Path, seams: Seams, cfg: IngestSettings, *, progress: Progress | None = None) -> IngestReport:
-    """Ingest one file into the store's collection; user errors come back in the report."""
+    """Ingest one file into the store's collection; user errors come back in the report.
+
+    The collection's writer lock is held while the document is written, so two processes (the
+    CLI beside the app or the API) never write the same document at once.
+    """
     started = time.perf_counter()
     try:
         doc = open_source(path, cfg)
     except InputError as exc:
-        return IngestReport(source=path.name, error=str(exc), seconds=time.perf_counter() - started)
+        return IngestReport(source=display_name(path), error=str(exc), seconds=time.perf_counter() - started)
+    with seams.library.writing(seams.store.collection):
+        return _ingest_locked(doc, seams, cfg, progress, started)
+
+
+def _ingest_locked(doc: SourceDoc, seams: Seams, cfg: IngestSettings, progress: Progress | None, started: float) -> IngestReport:
     collection = seams.store.collection
     if seams.library.has(collection, doc.doc_id):
         record = seams.library.get(collection, doc.doc_id)

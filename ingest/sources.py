@@ -7,6 +7,7 @@ what to do; nothing here touches the store.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 Kind = Literal["pdf", "image"]
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp"}
 SUFFIXES = IMAGE_SUFFIXES | {".pdf"}
+MAX_ASPECT = 12  # a longer sliver is no page: reading it would only fail
 MIN_TEXT_CHARS = 40  # a PDF page with fewer characters in its text layer is treated as scanned
 
 
@@ -37,7 +39,12 @@ class SourceDoc:
 
     @property
     def name(self) -> str:
-        return self.path.name
+        return display_name(self.path)
+
+
+def display_name(path: Path) -> str:
+    """The file's name as text that is always valid UTF-8 (undecodable bytes become U+FFFD)."""
+    return path.name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def discover(paths: Sequence[Path]) -> tuple[list[Path], list[Path]]:
@@ -78,17 +85,17 @@ def open_source(path: Path, cfg: IngestSettings) -> SourceDoc:
         raise InputError(f"{path}: not a regular file")
     size = path.stat().st_size
     if size == 0:
-        raise InputError(f"{path.name}: the file is empty (0 bytes); export or copy it again")
+        raise InputError(f"{display_name(path)}: the file is empty (0 bytes); export or copy it again")
     if size > cfg.max_file_mb * 1_000_000:
-        raise InputError(f"{path.name}: {size / 1e6:.0f} MB is over the {cfg.max_file_mb} MB limit (FOLIO_MAX_FILE_MB)")
+        raise InputError(f"{display_name(path)}: {size / 1e6:.0f} MB is over the {cfg.max_file_mb} MB limit (FOLIO_MAX_FILE_MB)")
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise InputError(f"{path.name}: cannot be read ({exc.strerror})") from exc
+        raise InputError(f"{display_name(path)}: cannot be read ({exc.strerror})") from exc
     kind = sniff(data[:16])
     if kind is None:
         raise InputError(
-            f"{path.name}: not an image or PDF that Folio reads (JPEG, PNG, WebP, TIFF, BMP or PDF, checked by content)"
+            f"{display_name(path)}: not an image or PDF that Folio reads (JPEG, PNG, WebP, TIFF, BMP or PDF, checked by content)"
         )
     n_pages = _count_pdf_pages(path, data, cfg) if kind == "pdf" else _count_image_frames(path, data, cfg)
     return SourceDoc(path=path, doc_id=doc_id_for(data), kind=kind, n_pages=n_pages, data=data)
@@ -114,27 +121,34 @@ def _open_image(path: Path, data: bytes, cfg: IngestSettings):  # type: ignore[n
     try:
         img = Image.open(io.BytesIO(data))
     except Exception as exc:
-        raise InputError(f"{path.name}: not a readable image ({exc}); check the file or export it again") from exc
+        raise InputError(f"{display_name(path)}: not a readable image ({_reason(exc)}); check the file or export it again") from exc
     w, h = img.size
     if w * h > cfg.max_pixels:
         raise InputError(
-            f"{path.name}: {w}x{h} pixels is over the limit of {cfg.max_pixels:,} (FOLIO_MAX_PIXELS); "
+            f"{display_name(path)}: {w}x{h} pixels is over the limit of {cfg.max_pixels:,} (FOLIO_MAX_PIXELS); "
             "reduce the image or raise the limit"
         )
     if w < 16 or h < 16:
-        raise InputError(f"{path.name}: {w}x{h} pixels is too small to read")
+        raise InputError(f"{display_name(path)}: {w}x{h} pixels is too small to read")
+    if max(w, h) > MAX_ASPECT * min(w, h):
+        raise InputError(f"{display_name(path)}: {w}x{h} pixels is not a page (one side is over {MAX_ASPECT}x the other); crop it into pages")
     return img
+
+
+def _reason(exc: Exception) -> str:
+    """An exception's message without object addresses (PIL names the in-memory file it read)."""
+    return re.sub(r"\s*<[^>]* at 0x[0-9a-f]+>", "", str(exc)).strip() or type(exc).__name__
 
 
 def _count_image_frames(path: Path, data: bytes, cfg: IngestSettings) -> int:
     img = _open_image(path, data, cfg)
     n = int(getattr(img, "n_frames", 1))
     if n > cfg.max_pages:
-        raise InputError(f"{path.name}: {n} pages is over the limit of {cfg.max_pages} (FOLIO_MAX_PAGES)")
+        raise InputError(f"{display_name(path)}: {n} pages is over the limit of {cfg.max_pages} (FOLIO_MAX_PAGES)")
     try:  # decode the first frame now, so truncated and corrupt files fail before anything is stored
         img.load()
     except Exception as exc:
-        raise InputError(f"{path.name}: the image is truncated or corrupt ({exc}); copy it again") from exc
+        raise InputError(f"{display_name(path)}: the image is truncated or corrupt ({_reason(exc)}); copy it again") from exc
     return n
 
 
@@ -148,7 +162,7 @@ def _image_pages(doc: SourceDoc, cfg: IngestSettings) -> Iterator[PageImage]:
             frame = ImageOps.exif_transpose(img)
             frame = _to_rgb(frame)
         except Exception as exc:
-            raise InputError(f"{doc.name}: page {index + 1} is truncated or corrupt ({exc})") from exc
+            raise InputError(f"{doc.name}: page {index + 1} is truncated or corrupt ({_reason(exc)})") from exc
         frame, scale = _fit(frame, cfg.max_side)
         yield PageImage(page=index + 1, image=frame, source=doc.name, scale=scale)
 
@@ -188,11 +202,11 @@ def _open_pdf(path: Path, data: bytes):  # type: ignore[no-untyped-def]
     try:
         pdf = pymupdf.open(stream=data, filetype="pdf")
     except Exception as exc:
-        raise InputError(f"{path.name}: not a readable PDF ({exc}); open it in a PDF viewer and save it again") from exc
+        raise InputError(f"{display_name(path)}: not a readable PDF ({exc}); open it in a PDF viewer and save it again") from exc
     if pdf.needs_pass:
-        raise InputError(f"{path.name}: the PDF is password-protected; save an unprotected copy and ingest that")
+        raise InputError(f"{display_name(path)}: the PDF is password-protected; save an unprotected copy and ingest that")
     if pdf.page_count == 0:
-        raise InputError(f"{path.name}: the PDF has no pages")
+        raise InputError(f"{display_name(path)}: the PDF has no pages")
     return pdf
 
 
@@ -200,11 +214,11 @@ def _count_pdf_pages(path: Path, data: bytes, cfg: IngestSettings) -> int:
     pdf = _open_pdf(path, data)
     n = pdf.page_count
     if n > cfg.max_pages:
-        raise InputError(f"{path.name}: {n} pages is over the limit of {cfg.max_pages} (FOLIO_MAX_PAGES); split the PDF")
+        raise InputError(f"{display_name(path)}: {n} pages is over the limit of {cfg.max_pages} (FOLIO_MAX_PAGES); split the PDF")
     try:  # touch the first page so a broken page tree fails before anything is stored
         pdf[0].get_text("text")
     except Exception as exc:
-        raise InputError(f"{path.name}: the PDF is damaged ({exc}); repair it or print it to a new PDF") from exc
+        raise InputError(f"{display_name(path)}: the PDF is damaged ({exc}); repair it or print it to a new PDF") from exc
     return n
 
 

@@ -13,10 +13,13 @@ document folder without ``document.json`` does not exist as far as readers are c
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import shutil
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from storage.chroma import check_collection_name
@@ -105,18 +108,34 @@ class Library:
         self._discard(self.doc_dir(collection, doc_id))
         return record
 
-    def clean_staging(self, collection: str) -> int:
-        """Remove staging folders left by interrupted ingests of dead processes."""
+    def clean_staging(self, collection: str) -> list[str]:
+        """Remove staging folders left by interrupted ingests of dead processes.
+
+        Returns the doc ids they were writing, so that vectors a killed writer had already stored
+        can be removed too (see ``ingest.run.ingest_paths``).
+        """
         staging = self.root / check_collection_name(collection) / ".staging"
         if not staging.is_dir():
-            return 0
-        removed = 0
+            return []
+        removed = []
         for d in staging.iterdir():
             pid = _pid_of(d.name)
             if pid is None or not _alive(pid):
                 shutil.rmtree(d, ignore_errors=True)
-                removed += 1
+                removed.append(d.name.split("-")[0])
         return removed
+
+    @contextmanager
+    def writing(self, collection: str) -> Iterator[None]:
+        """Hold the collection's writer lock (one writer at a time, across processes)."""
+        path = self.root / check_collection_name(collection) / ".write.lock"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
 
     def _discard(self, path: Path) -> None:
         trash = path.parent.parent / ".trash" / f"{path.name}-{uuid.uuid4().hex[:6]}"

@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ingest.config import IngestSettings
-from ingest.run import IngestReport, Progress, Seams, ingest_file
+from ingest.run import IngestReport, Progress, Seams, ingest_file, recover
 
 _INGEST_LOCK = threading.Lock()  # one ingest at a time per app process: the CPU OCR uses the cores
 
@@ -57,7 +57,7 @@ def ingest_uploads(
     """Ingest each upload into ``seams.store``'s collection; errors come back in the reports."""
     reports = []
     with _INGEST_LOCK, tempfile.TemporaryDirectory(prefix="folio-upload-") as tmp:
-        seams.library.clean_staging(seams.store.collection)
+        recover(seams)
         for i, upload in enumerate(uploads):
             folder = Path(tmp) / str(i)
             folder.mkdir()

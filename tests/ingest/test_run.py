@@ -129,3 +129,15 @@ def test_cli_ingest_json_and_exit_code(photo_paths: list[Path], tmp_path: Path, 
         capture_output=True, text=True, timeout=120, cwd=Path(__file__).parents[2], env={"FOLIO_DATA_DIR": str(_data_dir)},
     )
     assert [d["doc_id"] for d in json.loads(listed.stdout)["documents"]] == [docs[0]["doc_id"]]
+
+
+def test_vectors_of_a_writer_killed_before_its_commit_are_removed(seams: Seams, photo_paths: list[Path]) -> None:
+    from ingest.run import recover
+    from storage.schema import BBox, Chunk, SourceRef
+
+    orphan = Chunk(id="c-000000000001", doc_id="dead0000dead0000", text="left behind",
+                   refs=(SourceRef(doc_id="dead0000dead0000", page=1, bbox=BBox(x0=0, y0=0, x1=1, y1=1), start=0, end=4),))
+    seams.store.upsert([orphan], seams.embedder.embed_documents([orphan.text]))
+    (seams.library.root / "t" / ".staging" / "dead0000dead0000-999999999-abcdef").mkdir(parents=True)
+    assert recover(seams) == 1
+    assert seams.store.count() == 0

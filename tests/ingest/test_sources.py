@@ -128,3 +128,17 @@ def test_discover_walks_folders_and_sets_aside_other_types(tmp_path: Path, photo
     files, skipped = discover([tmp_path / "a"])
     assert [f.name for f in files] == ["p1.jpg"]
     assert [s.name for s in skipped] == ["notes.txt"]
+
+
+def test_sliver_images_and_odd_names_get_clean_messages(tmp_path: Path, photo: Path) -> None:
+    sliver = tmp_path / "sliver.png"
+    Image.new("RGB", (20000, 20), "white").save(sliver)
+    with pytest.raises(InputError, match="not a page"):
+        open_source(sliver, CFG)
+    odd = tmp_path / b"caf\xe9-\xff.jpg".decode("utf-8", "surrogateescape")
+    odd.write_bytes(b"garbage that is no image at all")
+    with pytest.raises(InputError) as info:
+        open_source(odd, CFG)
+    message = str(info.value)
+    assert message.encode("utf-8")  # valid UTF-8: no lone surrogates
+    assert "0x" not in message and "\ufffd" in message

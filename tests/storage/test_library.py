@@ -44,5 +44,5 @@ def test_clean_staging_removes_only_dead_writers(tmp_path: Path) -> None:
     mine = lib.staging_dir("c1", "d1")
     dead = mine.parent / "d2-999999999-abcdef"
     dead.mkdir()
-    assert lib.clean_staging("c1") == 1
+    assert lib.clean_staging("c1") == ["d2"]
     assert mine.exists() and not dead.exists()
