@@ -9,11 +9,14 @@ this lifted page hit@1 from 0.73 to 0.80 (depth 5, weight 1; see the tuning note
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from assistant.evidence import Query, ScoredUnit, UnitScorer, best_window, quotable
+from assistant.cite import refs_for
 from assistant.retrieve import Ranked
+from storage.schema import Chunk
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,18 @@ def passage_coverage(query: Query, window: Sequence[ScoredUnit]) -> float:
     return query.coverage(terms, context)
 
 
+def passage_first(chunk: Chunk, window: Sequence[ScoredUnit]) -> tuple[int, ...]:
+    """The chunk's pages, the one holding most lines of ``window`` first (a chunk spanning a page break
+    is listed under the page of its passage, not the page it starts on)."""
+    if len(chunk.pages) < 2 or not window:
+        return chunk.pages
+    lines = Counter(ref.page for ref in refs_for(chunk, window[0].unit.start, window[-1].unit.end))
+    if not lines:
+        return chunk.pages
+    best = max(chunk.pages, key=lambda p: (lines[p], -p))
+    return (best, *(p for p in chunk.pages if p != best))
+
+
 def rerank(ranked: Sequence[Ranked], query: Query, scorer: UnitScorer, cfg: RerankSettings) -> list[Ranked]:
     """``ranked`` with its first ``cfg.depth`` results re-ordered; scores stay in [0, 1]."""
     head, tail = list(ranked[: cfg.depth]), list(ranked[cfg.depth :])
@@ -42,6 +57,6 @@ def rerank(ranked: Sequence[Ranked], query: Query, scorer: UnitScorer, cfg: Rera
         units = quotable(scorer.score_hits(query, [r.hit()]))
         _, window = best_window(query, units, max_window=cfg.max_window, unit_cost=cfg.unit_cost)
         value = passage_coverage(query, window)
-        valued.append(replace(r, score=min(1.0, (r.score + cfg.weight * value) / scale)))
+        valued.append(replace(r, score=min(1.0, (r.score + cfg.weight * value) / scale), pages=passage_first(r.chunk, window)))
     valued.sort(key=lambda r: -r.score)
     return valued + [replace(r, score=r.score / scale) for r in tail]

@@ -38,6 +38,10 @@ class Ranked:
     keyword: float = 0.0  # raw BM25 score (0: no query term matched)
     dense_rank: int | None = None  # from 0
     keyword_rank: int | None = None
+    pages: tuple[int, ...] = ()  # the chunk's pages, the one holding its best passage first (set by rerank; empty: chunk order)
+
+    def page_order(self) -> tuple[int, ...]:
+        return self.pages or self.chunk.pages
 
     def hit(self) -> Hit:
         return Hit(chunk=self.chunk, score=self.score)

@@ -129,10 +129,10 @@ class Assistant:
         return str(self.handles.library.doc_dir(self.collection, doc_id) / image) if image else ""
 
     def pages(self, ranked: Sequence[Ranked], corpus: _Corpus) -> tuple[PageRef, ...]:
-        """Pages in the order their best chunk was retrieved."""
+        """Pages in the order their best chunk was retrieved (a chunk's own pages: its passage's page first)."""
         seen: dict[tuple[str, int], PageRef] = {}
         for r in ranked:
-            for page in r.chunk.pages:
+            for page in r.page_order():
                 key = (r.chunk.doc_id, page)
                 if key not in seen:
                     source = corpus.records[r.chunk.doc_id].source if r.chunk.doc_id in corpus.records else ""

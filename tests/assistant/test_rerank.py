@@ -1,0 +1,31 @@
+from assistant.evidence import UnitScorer
+from assistant.keyword import KeywordIndex
+from assistant.rerank import RerankSettings, rerank
+from assistant.retrieve import Ranked
+from storage.schema import Chunk, chunk_id
+from tests.assistant.builders import make_chunk
+
+
+def two_page_chunk(first: Chunk, second: Chunk) -> Chunk:
+    """One chunk holding ``first`` (end of a page) and ``second`` (top of the next), as the chunker
+    makes one when a section runs over a page break."""
+    shift = len(first.text) + 1
+    refs = first.refs + tuple(r.model_copy(update={"start": r.start + shift, "end": r.end + shift}) for r in second.refs)
+    text = f"{first.text}\n{second.text}"
+    return Chunk(id=chunk_id(first.doc_id, (12, 13), text), doc_id=first.doc_id, text=text, headings=(), refs=refs)
+
+
+def test_a_chunk_over_a_page_break_is_listed_under_the_page_of_its_passage():
+    intro = make_chunk("manual", 12, ["Altus Metrum flight computers include a beeper.", "It reports the state of the board."])
+    table = make_chunk("manual", 13, ["| Mode | Beeps |", "| --- | --- |", "| Idle | dit dit |", "| Pad | dah dit dit |"])
+    spanning = two_page_chunk(intro, table)
+    other = make_chunk("guide", 4, ["Install the NRPE daemon on the remote host."])
+    index = KeywordIndex([spanning, other])
+    scorer = UnitScorer(index)
+    ranked = [Ranked(chunk=spanning, score=1.0), Ranked(chunk=other, score=0.5)]
+    out = rerank(ranked, scorer.query("Which mode beeps dah dit dit?"), scorer, RerankSettings())
+    assert spanning.pages == (12, 13)
+    assert out[0].chunk.id == spanning.id
+    assert out[0].page_order() == (13, 12)
+    assert out[1].page_order() == (4,)
+    assert Ranked(chunk=spanning, score=1.0).page_order() == (12, 13)  # not reranked: the chunk's own order
