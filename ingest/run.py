@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -93,31 +94,37 @@ def ingest_paths(
     progress: Progress | None = None,
     on_report: Callable[[IngestReport], None] | None = None,
 ) -> list[IngestReport]:
-    """Ingest files and folders (recursively). A bad file gets an error report; the rest go on."""
+    """Ingest files and folders (recursively). A bad file gets an error report; the rest go on.
+
+    While the OCR engine reads file N+1 in this thread, one worker thread finishes file N (layout,
+    chunks, embeddings, store, commit), so on a two-core machine the write path adds little to the
+    OCR time. The collection's writer lock is held for the whole run.
+    """
     files, skipped = discover(paths)
     for path in skipped:
         log.info("skipping %s: not an image or PDF", path)
-    recover(seams)
-    reports = []
-    for path in files:
-        report = ingest_file(path, seams, cfg, progress=progress)
+    reports: list[IngestReport] = []
+
+    def done(report: IngestReport) -> None:
         reports.append(report)
         if on_report:
             on_report(report)
+
+    with seams.library.writing(seams.store.collection), ThreadPoolExecutor(1, thread_name_prefix="folio-finish") as pool:
+        _recover(seams)
+        pending: Future[IngestReport] | None = None
+        for path in files:
+            step = _read(path, seams, cfg, progress)
+            if pending is not None:
+                done(pending.result())
+                pending = None
+            if isinstance(step, IngestReport):
+                done(step)
+            else:
+                pending = pool.submit(_finish, step, seams, cfg)
+        if pending is not None:
+            done(pending.result())
     return reports
-
-
-def recover(seams: Seams) -> int:
-    """Remove what interrupted ingests left behind: staging folders of dead writers, and the
-    vectors a writer had stored before it was killed short of its commit. Returns their count."""
-    collection = seams.store.collection
-    with seams.library.writing(collection):
-        orphans = [d for d in seams.library.clean_staging(collection) if not seams.library.has(collection, d)]
-        for doc_id in orphans:
-            seams.store.delete_doc(doc_id)
-    if orphans:
-        log.info("removed %d interrupted ingests: %s", len(orphans), ", ".join(orphans))
-    return len(orphans)
 
 
 def ingest_file(path: Path, seams: Seams, cfg: IngestSettings, *, progress: Progress | None = None) -> IngestReport:
@@ -126,44 +133,90 @@ def ingest_file(path: Path, seams: Seams, cfg: IngestSettings, *, progress: Prog
     The collection's writer lock is held while the document is written, so two processes (the
     CLI beside the app or the API) never write the same document at once.
     """
+    with seams.library.writing(seams.store.collection):
+        step = _read(path, seams, cfg, progress)
+        return step if isinstance(step, IngestReport) else _finish(step, seams, cfg)
+
+
+def recover(seams: Seams) -> int:
+    """Remove what interrupted ingests left behind: staging folders of dead writers, and the
+    vectors a writer had stored before it was killed short of its commit. Returns their count."""
+    with seams.library.writing(seams.store.collection):
+        return _recover(seams)
+
+
+def _recover(seams: Seams) -> int:
+    collection = seams.store.collection
+    orphans = [d for d in seams.library.clean_staging(collection) if not seams.library.has(collection, d)]
+    for doc_id in orphans:
+        seams.store.delete_doc(doc_id)
+    if orphans:
+        log.info("removed %d interrupted ingests: %s", len(orphans), ", ".join(orphans))
+    return len(orphans)
+
+
+@dataclass(frozen=True)
+class _Read:
+    """A document whose pages are read and whose page images are in its staging folder."""
+
+    doc: SourceDoc
+    staging: Path
+    pages: tuple[tuple[PageRecord, OcrPage], ...]
+    started: float
+
+
+def _read(path: Path, seams: Seams, cfg: IngestSettings, progress: Progress | None) -> _Read | IngestReport:
+    """Open and read a file's pages (OCR); a report instead when it is bad or already stored."""
     started = time.perf_counter()
     try:
         doc = open_source(path, cfg)
     except InputError as exc:
         return IngestReport(source=display_name(path), error=str(exc), seconds=time.perf_counter() - started)
-    with seams.library.writing(seams.store.collection):
-        return _ingest_locked(doc, seams, cfg, progress, started)
-
-
-def _ingest_locked(doc: SourceDoc, seams: Seams, cfg: IngestSettings, progress: Progress | None, started: float) -> IngestReport:
     collection = seams.store.collection
     if seams.library.has(collection, doc.doc_id):
         record = seams.library.get(collection, doc.doc_id)
         return _report(record, already_stored=True, seconds=time.perf_counter() - started)
     staging = seams.library.staging_dir(collection, doc.doc_id)
     try:
-        record = _write(doc, staging, seams, cfg, progress)
+        pages_dir = staging / "pages"
+        pages_dir.mkdir()
+        read: list[tuple[PageRecord, OcrPage]] = []
+        for group in _groups(iter_pages(doc, cfg), _batch_size(seams.engine)):
+            for page, ocr in zip(group, read_pages(seams.engine, group), strict=True):
+                read.append((store_page(page, ocr, pages_dir), ocr))
+                if progress:
+                    progress(doc.name, page.page, doc.n_pages)
     except AppError as exc:
         seams.library.discard_staging(staging)
-        return IngestReport(source=doc.name, doc_id=doc.doc_id, pages=doc.n_pages, error=str(exc),
-                            seconds=time.perf_counter() - started)
+        return _failed(doc, exc, started)
     except BaseException:
         seams.library.discard_staging(staging)
         raise
-    return _report(record, seconds=time.perf_counter() - started)
+    return _Read(doc=doc, staging=staging, pages=tuple(read), started=started)
 
 
-def _write(doc: SourceDoc, staging: Path, seams: Seams, cfg: IngestSettings, progress: Progress | None) -> DocumentRecord:
-    pages_dir = staging / "pages"
-    pages_dir.mkdir()
-    read: list[tuple[PageRecord, OcrPage]] = []
-    for group in _groups(iter_pages(doc, cfg), _batch_size(seams.engine)):
-        for page, ocr in zip(group, read_pages(seams.engine, group), strict=True):
-            read.append((store_page(page, ocr, pages_dir), ocr))
-            if progress:
-                progress(doc.name, page.page, doc.n_pages)
-    repeated = running_lines([record.lines for record, _ in read])
-    pages = tuple(lay_out(record, ocr, repeated) for record, ocr in read)
+def _finish(step: _Read, seams: Seams, cfg: IngestSettings) -> IngestReport:
+    """Lay out, chunk, embed and store a read document, then make it visible in one rename."""
+    try:
+        record = _write(step, seams, cfg)
+    except AppError as exc:
+        seams.library.discard_staging(step.staging)
+        return _failed(step.doc, exc, step.started)
+    except BaseException:
+        seams.library.discard_staging(step.staging)
+        raise
+    return _report(record, seconds=time.perf_counter() - step.started)
+
+
+def _failed(doc: SourceDoc, exc: AppError, started: float) -> IngestReport:
+    return IngestReport(source=doc.name, doc_id=doc.doc_id, pages=doc.n_pages, error=str(exc),
+                        seconds=time.perf_counter() - started)
+
+
+def _write(step: _Read, seams: Seams, cfg: IngestSettings) -> DocumentRecord:
+    doc = step.doc
+    repeated = running_lines([record.lines for record, _ in step.pages])
+    pages = tuple(lay_out(record, ocr, repeated) for record, ocr in step.pages)
     engines = sorted({p.engine for p in pages if p.engine})
     chunks = chunk_document(doc.doc_id, pages, chunk_chars=cfg.chunk_chars, ocr_engine="+".join(engines))
     vectors = []
@@ -182,7 +235,7 @@ def _write(doc: SourceDoc, staging: Path, seams: Seams, cfg: IngestSettings, pro
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
     try:
-        seams.library.commit(staging, record)
+        seams.library.commit(step.staging, record)
     except BaseException:
         seams.store.delete_doc(doc.doc_id)
         raise
