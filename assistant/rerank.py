@@ -25,6 +25,7 @@ class RerankSettings:
     weight: float = 1.0  # weight of the passage value against the fused score
     max_window: int = 4
     unit_cost: float = 0.04
+    semantic: float = 0.0  # weight of the embedding similarity of each best passage to the question (0: not embedded)
 
 
 def passage_coverage(query: Query, window: Sequence[ScoredUnit]) -> float:
@@ -52,11 +53,23 @@ def rerank(ranked: Sequence[Ranked], query: Query, scorer: UnitScorer, cfg: Rera
     if cfg.depth <= 0 or cfg.weight <= 0 or not head:
         return list(ranked)
     scale = 1.0 + cfg.weight
-    valued = []
+    windows = []
     for r in head:
         units = quotable(scorer.score_hits(query, [r.hit()]))
-        _, window = best_window(query, units, max_window=cfg.max_window, unit_cost=cfg.unit_cost)
-        value = passage_coverage(query, window)
-        valued.append(replace(r, score=min(1.0, (r.score + cfg.weight * value) / scale), pages=passage_first(r.chunk, window)))
+        windows.append(best_window(query, units, max_window=cfg.max_window, unit_cost=cfg.unit_cost)[1])
+    sims = _passage_similarities(query, windows, scorer) if cfg.semantic > 0 else [0.0] * len(windows)
+    scale += cfg.semantic
+    valued = []
+    for r, window, sim in zip(head, windows, sims, strict=True):
+        value = cfg.weight * passage_coverage(query, window) + cfg.semantic * sim
+        valued.append(replace(r, score=min(1.0, max(0.0, (r.score + value) / scale)), pages=passage_first(r.chunk, window)))
     valued.sort(key=lambda r: -r.score)
     return valued + [replace(r, score=r.score / scale) for r in tail]
+
+
+def _passage_similarities(query: Query, windows: Sequence[Sequence[ScoredUnit]], scorer: UnitScorer) -> list[float]:
+    """Embedding similarity of each passage (its units joined) to the question; 0 without an embedder."""
+    texts = [" ".join(s.unit.text for s in w) for w in windows]
+    if scorer.embedder is None or not any(texts):
+        return [0.0] * len(windows)
+    return scorer.similarities(query.text, texts)

@@ -29,3 +29,20 @@ def test_a_chunk_over_a_page_break_is_listed_under_the_page_of_its_passage():
     assert out[0].page_order() == (13, 12)
     assert out[1].page_order() == (4,)
     assert Ranked(chunk=spanning, score=1.0).page_order() == (12, 13)  # not reranked: the chunk's own order
+
+
+def test_passage_similarity_lifts_the_chunk_that_says_the_same_in_other_words():
+    from storage.config import StoreSettings
+    from storage.embed import build_embedder
+
+    wordy = make_chunk("manual", 2, ["The hobby shop sells a battery pack and a charger; see the shop list."])
+    answer = make_chunk("manual", 5, ["Battery packs from a hobby shop have the opposite polarity and will destroy the flight computer."])
+    index = KeywordIndex([wordy, answer])
+    scorer = UnitScorer(index, build_embedder(StoreSettings()))
+    query = scorer.query("Why must I not use a hobby shop battery pack? Will it damage the board?")
+    ranked = [Ranked(chunk=wordy, score=1.0), Ranked(chunk=answer, score=0.9)]
+    lexical = rerank(ranked, query, scorer, RerankSettings(semantic=0.0))
+    semantic = rerank(ranked, query, scorer, RerankSettings(semantic=2.0))
+    assert [r.chunk.id for r in lexical] == [wordy.id, answer.id]
+    assert [r.chunk.id for r in semantic] == [answer.id, wordy.id]
+    assert all(0.0 <= r.score <= 1.0 for r in semantic)
