@@ -16,6 +16,10 @@ collection says less than one missing from a large one, so ``damping`` is
 and 1 above it. The weights, the reference and the threshold were fitted on the dev-set photos
 and the 5-photo fixture (see the report); the dense similarity (raw, or as a z-score against the
 other results) was tried as a further signal and separated the unanswerable questions no better.
+Measured later, also without effect: the share of missing question words weighted by their
+general-language rarity (wordfreq's Zipf frequency), and the embedding similarity of the best
+sentence or passage to the question (higher, if anything, for the dev set's unanswerable questions,
+which name things the pages hold, than for its paraphrased ones, which use words the pages lack).
 """
 
 from __future__ import annotations
