@@ -17,6 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.services import Services
+from ingest.sources import display_name
 from tests.api.conftest import photo, scan
 from tests.api.hostile_inputs import MAX_PAGES, MAX_PIXELS, Hostile, corpus
 from tests.api.multipart import multipart
@@ -152,7 +153,7 @@ def test_folio_ingest_gives_one_line_per_bad_file_and_leaves_the_store_alone(
     errors = [line for line in stderr.splitlines() if line.startswith("folio: ")]
     assert len(errors) == len(files), stderr[-3000:]
     for path in files:
-        shown = path.name.encode("utf-8", "backslashreplace").decode()  # how stderr shows a non-UTF-8 name
+        shown = display_name(path)  # a non-UTF-8 name is shown with U+FFFD in place of its bad bytes
         assert sum(shown in line for line in errors) == 1, (shown, errors)
     reports = json.loads(out.stdout.decode("utf-8", "surrogateescape"))["documents"]
     assert len(reports) == len(files) and all(r["error"] and not r["chunks"] for r in reports)
