@@ -21,6 +21,7 @@ from api.errors import Rejected
 from ingest.config import IngestSettings
 from ingest.sources import Kind, open_source, sniff
 from storage.errors import InputError
+from storage.library import process_alive
 
 NAME_MAX_BYTES = 200
 MIN_SIDE = 16  # pixels; the ingest refuses smaller images, and a reduced sliver must not get below this
@@ -49,20 +50,10 @@ def clean_uploads(root: Path) -> int:
     for folder in root.iterdir() if root.is_dir() else ():
         parts = folder.name.split("-")
         pid = int(parts[1]) if len(parts) == 3 and parts[1].isdigit() else None
-        if pid is not None and pid != os.getpid() and not _alive(pid):
+        if pid is not None and pid != os.getpid() and not process_alive(pid):
             shutil.rmtree(folder, ignore_errors=True)
             removed += 1
     return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def check_name(name: str | None, raw: bytes | None) -> str:

@@ -120,7 +120,7 @@ class Library:
         removed = []
         for d in staging.iterdir():
             pid = _pid_of(d.name)
-            if pid is None or not _alive(pid):
+            if pid is None or not process_alive(pid):
                 shutil.rmtree(d, ignore_errors=True)
                 removed.append(d.name.split("-")[0])
         return removed
@@ -151,7 +151,8 @@ def _pid_of(name: str) -> int | None:
     return int(parts[-2])
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process of this machine with that id is running (this one counts)."""
     if pid == os.getpid():
         return True
     try:
