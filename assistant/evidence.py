@@ -21,6 +21,7 @@ from storage.embed import Embedder
 from storage.schema import Chunk, Hit
 
 CONTEXT_WEIGHT = 0.5  # weight of a term found only in the unit's heading or table header
+MAX_CACHED_VECTORS = 20000  # unit and passage vectors kept (about 30 MB at 384 dims); the cache starts over beyond
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ class UnitScorer:
         self.embedder = embedder
         self._terms = lru_cache(maxsize=8192)(self._unit_terms)
         self._vectors: dict[str, np.ndarray] = {}
+        self.max_cached = MAX_CACHED_VECTORS
 
     def query(self, question: str) -> Query:
         terms = self.keywords.analyzer.terms(question)
@@ -93,6 +95,9 @@ class UnitScorer:
         """Cosine similarity of the question to each text (texts' vectors are cached)."""
         assert self.embedder is not None
         missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+        if len(self._vectors) + len(missing) > self.max_cached:
+            self._vectors.clear()  # every question adds passages: a long-running server must not grow without bound
+            missing = list(dict.fromkeys(texts))
         if missing:
             for text, vector in zip(missing, self.embedder.embed_documents(missing), strict=True):
                 self._vectors[text] = np.asarray(vector, dtype=np.float32)

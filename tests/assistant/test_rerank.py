@@ -1,3 +1,5 @@
+import pytest
+
 from assistant.evidence import UnitScorer
 from assistant.keyword import KeywordIndex
 from assistant.rerank import RerankSettings, rerank
@@ -46,3 +48,17 @@ def test_passage_similarity_lifts_the_chunk_that_says_the_same_in_other_words():
     assert [r.chunk.id for r in lexical] == [wordy.id, answer.id]
     assert [r.chunk.id for r in semantic] == [answer.id, wordy.id]
     assert all(0.0 <= r.score <= 1.0 for r in semantic)
+
+
+def test_the_vector_cache_of_passages_stays_bounded():
+    from storage.config import StoreSettings
+    from storage.embed import build_embedder
+
+    scorer = UnitScorer(KeywordIndex([make_chunk("manual", 1, ["The battery is charged."])]), build_embedder(StoreSettings()))
+    scorer.max_cached = 3
+    first = scorer.similarities("battery", ["The battery is charged.", "The LED is green."])
+    scorer.similarities("battery", ["Pin 1 is positive.", "Pin 2 is negative."])
+    assert len(scorer._vectors) <= 3
+    again = scorer.similarities("battery", ["The battery is charged.", "The LED is green."])
+    assert again == pytest.approx(first, abs=1e-6)
+    assert first[0] > first[1]
