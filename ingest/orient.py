@@ -10,6 +10,7 @@ upright page pays nothing extra:
 
 The page is then read again turned by the candidate rotation (and by the other candidate if that
 reading is still unsure), and the reading with the most confidently read characters wins.
+Known limit: text written vertically (traditional Chinese layout) looks like a sideways page.
 Rotations are clockwise degrees; PIL turns an image clockwise with ``image.rotate(-rotation, expand=True)``.
 """
 
