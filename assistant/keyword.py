@@ -10,6 +10,7 @@ here downloads anything: bm25s, PyStemmer and jieba ship what they need.
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 from collections import Counter
@@ -33,6 +34,7 @@ class KeywordIndex:
 
     def __init__(self, chunks: Sequence[Chunk]) -> None:
         self.chunks = {c.id: c for c in chunks}
+        self.doc_ids = frozenset(c.doc_id for c in chunks)
         self.analyzer = Analyzer(vocabulary_of(c.embed_text for c in chunks))
         terms = {c.id: self.analyzer.terms(c.embed_text) for c in chunks}
         self.languages = {c.id: detect_language(c.text) for c in chunks}
@@ -61,7 +63,13 @@ class KeywordIndex:
         terms = self.analyzer.terms(question)
         if self._retriever is None or not terms:
             return []
-        results = self._retriever.retrieve(" ".join(terms))
+        if doc_ids is not None and self.doc_ids <= set(doc_ids):
+            doc_ids = None  # a filter that keeps every indexed document is no filter
+        # Unfiltered, a few times k is enough; filtered by document, every chunk may be needed.
+        depth = len(self.chunks) if doc_ids is not None else min(len(self.chunks), max(4 * k, 100))
+        retriever = copy.copy(self._retriever)  # shares the index; a per-query depth stays thread-safe
+        retriever.similarity_top_k = depth
+        results = retriever.retrieve(" ".join(terms))
         hits = []
         for result in results:
             chunk = self.chunks[result.node.node_id]
