@@ -21,7 +21,6 @@ from assistant.frontends import ApiSettings, UiSettings
 from ingest.config import IngestSettings
 from storage.config import StoreSettings
 
-SECTIONS: tuple[type, ...] = (IngestSettings, StoreSettings, AnswerSettings, UiSettings, ApiSettings)
 
 
 class Settings(BaseSettings, IngestSettings, StoreSettings, AnswerSettings, UiSettings, ApiSettings):  # type: ignore[misc]

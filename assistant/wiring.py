@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from assistant.settings import Settings
-from ingest.ocr import build_ocr
-from ingest.run import Seams
 from storage.chroma import ChromaStore, check_collection_name, open_client
 from storage.embed import Embedder, build_embedder
 from storage.library import Library
+
+if TYPE_CHECKING:  # the write path is imported only by entry points that write
+    from ingest.run import Seams
 
 
 @dataclass(frozen=True)
@@ -30,5 +32,8 @@ def open_store(settings: Settings, collection: str | None = None) -> StoreHandle
 
 def ingest_seams(settings: Settings, handles: StoreHandles | None = None) -> Seams:
     """Everything ``ingest_paths`` needs; reuses open store handles when given."""
+    from ingest.ocr import build_ocr
+    from ingest.run import Seams
+
     handles = handles or open_store(settings)
     return Seams(engine=build_ocr(settings.ingest), embedder=handles.embedder, store=handles.store, library=handles.library)
