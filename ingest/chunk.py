@@ -11,7 +11,9 @@ Rules, in order of precedence:
 * Otherwise blocks are packed up to ``chunk_chars``; a block is split (at line boundaries, spans
   kept exact) only when it alone is longer than the limit.
 * A chunk holding only headings is merged into the next one, and a tiny chunk into its neighbour,
-  when the result fits.
+  when the result fits. A tiny chunk that starts with a heading only ever goes forward, into the
+  chunk after it: appended to the section before, it would lend its heading's words to a chunk of
+  another section (a table of options found under the next command's name).
 
 Chunks may span pages: a section that continues on the next page continues in the same chunk.
 Every line span of every kept block ends up in exactly one chunk's ``refs``.
@@ -283,9 +285,14 @@ def _merge_small(pieces: list[Piece], limit: int) -> list[Piece]:
         else:
             out.append(piece)
     merged: list[Piece] = []
-    for piece in out:
+    for k, piece in enumerate(out):
         prev = merged[-1] if merged else None
-        if prev is not None and piece.size < TINY_SHARE * limit and _fits(prev, piece, limit):
+        nxt = out[k + 1] if k + 1 < len(out) else None
+        tiny = piece.size < TINY_SHARE * limit
+        if tiny and _opens_section(piece) and nxt is not None and _fits(piece, nxt, limit):
+            nxt.items[:0] = piece.items  # a section's opening lines go with what follows them
+            nxt.kept = nxt.kept or piece.kept
+        elif prev is not None and tiny and not _opens_section(piece) and _fits(prev, piece, limit):
             prev.items.extend(piece.items)
             prev.kept = prev.kept or piece.kept
         else:
@@ -294,6 +301,11 @@ def _merge_small(pieces: list[Piece], limit: int) -> list[Piece]:
         merged[1].items[:0] = merged[0].items
         merged.pop(0)
     return merged
+
+
+def _opens_section(piece: Piece) -> bool:
+    """A piece that starts with a heading: never appended to the section before it."""
+    return piece.items[0].block.kind == BlockKind.HEADING
 
 
 def _fits(a: Piece, b: Piece, limit: int) -> bool:

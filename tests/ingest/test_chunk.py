@@ -128,3 +128,13 @@ def test_split_block_keeps_spans_exact(key: str) -> None:
 
 def test_no_pages_no_chunks() -> None:
     assert chunk_document("none", [], chunk_chars=1200, ocr_engine="gt") == []
+
+
+def test_a_short_section_opening_is_not_appended_to_the_section_before() -> None:
+    pages = [record(1, *page_lines("rtklib-manual:37")), record(2, *page_lines("tlsh-paper:1"))]
+    chunks = chunk_document("d", pages, chunk_chars=1200, ocr_engine="gt")
+    table = next(c for c in chunks if "| Item | Descriptions |" in c.text)
+    title = next(c for c in chunks if "# TLSH - A Locality Sensitive Hash" in c.text)
+    assert table.pages == (1,) and "TLSH" not in table.text
+    assert title.pages == (2,) and title.text.startswith("# TLSH - A Locality Sensitive Hash")
+    assert chunk_spans(chunks) == line_spans(pages)
