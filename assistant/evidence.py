@@ -1,8 +1,8 @@
 """How well each unit (sentence, step, row) of the retrieved chunks matches a question.
 
 The match is lexical: the share of the question's terms, weighted by their BM25 idf, that the
-unit contains, with terms of the unit's section heading (and, for a table row, the table's first
-row) counting at half weight. The same scores pick the sentences of an extractive answer, find
+unit contains, with terms of its headings (the chunk's heading path and the heading above the
+unit) and, for a table row, of the table's first row counting at half weight. The same scores pick the sentences of an extractive answer, find
 the lines behind a sentence an LLM wrote, and feed the abstention threshold.
 """
 
@@ -81,9 +81,10 @@ class UnitScorer:
         out = []
         for rank, hit in enumerate(hits):
             lang = self.keywords.languages.get(hit.chunk.id)
+            path = " ".join(hit.chunk.headings)
             for unit in self.units(hit.chunk):
                 own = self._terms(unit.text, lang) & query.weights.keys()
-                around = (self._terms(f"{unit.section} {unit.header}", lang) & query.weights.keys()) - own
+                around = (self._terms(f"{path} {unit.section} {unit.header}", lang) & query.weights.keys()) - own
                 out.append(ScoredUnit(unit=unit, chunk=hit.chunk, rank=rank, lexical=query.coverage(own, around),
                                       own=query.coverage(own), terms=frozenset(own), context_terms=frozenset(around)))
         if semantic and self.embedder is not None and out:

@@ -1,6 +1,7 @@
 """Cut a chunk's Markdown into answer units: sentences, steps, table rows, code lines, headings.
 
-The first row of a table of two or more rows is its ``header``: quoted only as the context of a row.
+The first row of a table of two or more rows is its ``header`` when it reads as column names: quoted
+only as the context of a row.
 
 A unit is the smallest thing an answer quotes and cites. Its ``start``/``end`` are character
 offsets into ``chunk.text`` (the same offsets as the chunk's line refs), so a unit maps back to
@@ -24,6 +25,9 @@ QUOTE_MARK = re.compile(r"^\s*>\s?")
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-ZÄÖÜ#$/\-])")
 ABBREVIATION = re.compile(r"(?:\b(?:e\.g|i\.e|z\.b|z\. b|u\.a|d\.h|bzw|ca|vgl|etc|fig|figs|no|vs|sec|ch|ref|eq|approx|incl|dr|mr|ms|st|str|nr|tel|v)\.|\b[A-Z]\.)$", re.I)
 MARKDOWN_INLINE = re.compile(r"(\*\*|__|`)")
+MAX_HEADER_CELL = 40  # characters in a column name, at most
+MAX_HEADER_WORDS = 5
+HEADER_VALUE = re.compile(r"[(\[].*\d|\d.*[)\]]|[.!?]$")  # a bracketed number or a sentence end: content, not a name
 
 
 @dataclass(frozen=True)
@@ -125,12 +129,19 @@ def _finish(chunk_id: str, text: str, raw: list[tuple[UnitKind, int, int]]) -> l
             section = plain
         if kind == "row" and (i == 0 or raw[i - 1][0] != "row"):
             header = ""
-            if i + 1 < len(raw) and raw[i + 1][0] == "row":
+            if i + 1 < len(raw) and raw[i + 1][0] == "row" and _names_columns(plain):
                 kind, header = "header", plain
         partial = kind == "row" and any(not c.strip() for c in text[start:end].strip().strip("|").split("|"))
         units.append(Unit(chunk_id=chunk_id, index=len(units), kind=kind, start=start, end=end, text=plain,
                           section=section, header=header if kind == "row" else "", partial=partial))
     return units
+
+
+def _names_columns(row: str) -> bool:
+    """A first row that reads as column names (short cells, no bracketed values or sentences). A table
+    rebuilt from a page's geometry often has none: its first row is content and must stay quotable."""
+    cells = [c.strip() for c in row.split("|")]
+    return all(len(c) <= MAX_HEADER_CELL and len(c.split()) <= MAX_HEADER_WORDS and not HEADER_VALUE.search(c) for c in cells)
 
 
 def plain_text(markdown: str, kind: UnitKind) -> str:

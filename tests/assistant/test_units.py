@@ -44,3 +44,10 @@ def test_unit_offsets_point_into_the_chunk_text():
 
 def test_every_unit_knows_its_section():
     assert {u.section for u in split_units("c-1", TEXT)} == {"2.1. Batteries"}
+
+
+def test_a_first_row_of_values_is_quoted_as_a_row_not_taken_as_column_names():
+    options = "| -p mode | mode (0:single, 1:dgps, 2:kinematic) [2] |\n| --- | --- |\n| -m mask | elevation mask angle (deg) [15] |"
+    units = split_units("c-2", options)
+    assert [(u.kind, u.header) for u in units] == [("row", ""), ("row", "")]
+    assert units[0].text == "-p mode | mode (0:single, 1:dgps, 2:kinematic) [2]"
