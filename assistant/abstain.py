@@ -20,14 +20,25 @@ Measured later, also without effect: the share of missing question words weighte
 general-language rarity (wordfreq's Zipf frequency), and the embedding similarity of the best
 sentence or passage to the question (higher, if anything, for the dev set's unanswerable questions,
 which name things the pages hold, than for its paraphrased ones, which use words the pages lack).
+
+Two checks then refuse outright, whatever the score (``Evidence.reason`` says which):
+
+* the thing an English question asks about, capitalised right after its question word, is a name
+  none of whose words occur in any chunk ("Which Raspberry Pi models ...");
+* the question asks for an answer type with a recognisable form (``assistant.answer_type``: a
+  price, a postal address, a programming language, a date, a phone number, an e-mail address) and
+  the best chunks hold nothing of that form (the manual names its store but gives no prices).
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from assistant.analyze import detect_language
+from assistant.answer_type import expected_type, holds
 from assistant.evidence import Query, UnitScorer, best_window, quotable
 from assistant.keyword import KeywordIndex
 from assistant.rerank import passage_coverage
@@ -35,6 +46,8 @@ from assistant.retrieve import Ranked
 
 
 VOCABULARY_REFERENCE = 1500  # analysed terms; the dev set's 25 photo pages hold about 1700
+TYPE_CHUNKS = 3  # the best chunks searched for an answer of the expected type
+FOCUS = re.compile(r"\s*((?i:which|what|whose|how many|how much))\s+((?:[A-Z][A-Za-z]+\s+)+)")
 
 
 @dataclass(frozen=True)
@@ -51,14 +64,19 @@ class Evidence:
     coverage: float
     missing: float
     score: float  # in [0, 1]
+    reason: str = ""  # why the evidence was refused outright, in words for the user ("" when it was not)
 
 
 def assess(query: Query, ranked: Sequence[Ranked], scorer: UnitScorer, keywords: KeywordIndex,
-           weights: EvidenceWeights | None = None) -> Evidence:
-    """The evidence that ``ranked`` (best first) answers the question of ``query``."""
+           weights: EvidenceWeights | None = None, *, question: str | None = None) -> Evidence:
+    """The evidence that ``ranked`` (best first) answers ``question`` (default: the text of ``query``,
+    which may also hold an earlier question of the conversation)."""
     w = weights or EvidenceWeights()
     if not ranked or query.total <= 0:
         return Evidence(coverage=0.0, missing=1.0, score=0.0)
+    refused = refusal(question if question is not None else query.text, ranked, keywords)
+    if refused:
+        return Evidence(coverage=0.0, missing=1.0, score=0.0, reason=refused)
     coverage = 0.0
     for r in ranked[: w.top_chunks]:
         units = quotable(scorer.score_hits(query, [r.hit()]))
@@ -68,3 +86,31 @@ def assess(query: Query, ranked: Sequence[Ranked], scorer: UnitScorer, keywords:
     damping = min(1.0, math.sqrt(keywords.vocabulary_size / VOCABULARY_REFERENCE))
     score = (w.coverage * coverage + w.presence * (1.0 - damping * missing)) / (w.coverage + w.presence)
     return Evidence(coverage=coverage, missing=missing, score=min(1.0, max(0.0, score)))
+
+
+def refusal(question: str, ranked: Sequence[Ranked], keywords: KeywordIndex) -> str:
+    """Why the retrieved chunks cannot answer ``question`` whatever their score, or ""."""
+    names = unknown_names(question, keywords)
+    if names:
+        return f"They never mention {' '.join(names)}."
+    wanted = expected_type(question)
+    if wanted is not None and not any(holds(wanted, r.chunk.text) for r in ranked[:TYPE_CHUNKS]):
+        return f"The closest passages give no {wanted.name.split(' ', 1)[1]}."
+    return ""
+
+
+def unknown_names(question: str, keywords: KeywordIndex) -> list[str]:
+    """The name a question asks about, right after its question word ("Which Raspberry Pi models
+    ..."), when no chunk holds any of its words; else [].
+
+    Only that focus is checked: a name elsewhere in a question may be a paraphrase of the pages'
+    word ("on a Microsoft PC" for "Windows") or one of two things it names.
+    """
+    if detect_language(question) != "en":
+        return []
+    match = FOCUS.match(question)
+    if not match:
+        return []
+    names = match.group(2).split()
+    terms = [t for name in names for t in keywords.analyzer.terms(name, "en")]
+    return names if terms and not any(keywords.has(t) for t in terms) else []

@@ -84,12 +84,12 @@ class Assistant:
         query = corpus.scorer.query(query_text)
         ranked = retrieve(query_text, vector, self.handles.store, corpus.keywords, allowed, self.fusion)
         ranked = rerank(ranked, query, corpus.scorer, self.rerank)
-        evidence = assess(query, ranked, corpus.scorer, corpus.keywords)
+        evidence = assess(query, ranked, corpus.scorer, corpus.keywords, question=question)
         pages = self.pages(ranked, corpus)
         retrieved = time.perf_counter()
         base = {"question": question, "pages": pages, "evidence": evidence.score, "settings_fingerprint": self.fingerprint}
         if not allowed or evidence.score < self.cfg.min_score:
-            text = abstention_text(question, pages, no_documents=not allowed)
+            text = abstention_text(question, pages, no_documents=not allowed, reason=evidence.reason)
             if stream:
                 stream(text)
             timings = {"retrieve": retrieved - started, "answer": 0.0, "total": time.perf_counter() - started}
@@ -176,11 +176,11 @@ def ask(
     return assistant.ask(question, history=history, doc_ids=doc_ids, stream=stream)
 
 
-def abstention_text(question: str, pages: Sequence[PageRef], *, no_documents: bool = False) -> str:
+def abstention_text(question: str, pages: Sequence[PageRef], *, no_documents: bool = False, reason: str = "") -> str:
     if no_documents:
         return "There are no documents to search yet: add some with 'folio ingest PATH'."
     closest = "; ".join(f"{p.source or p.doc_id}, page {p.page}" for p in pages[:CLOSEST_PAGES])
-    text = "Your documents do not seem to answer this question."
+    text = "Your documents do not seem to answer this question." + (f" {reason}" if reason else "")
     return f"{text} The closest pages are: {closest}." if closest else text
 
 

@@ -89,6 +89,25 @@ def test_unanswerable_questions_abstain_and_list_the_closest_pages(assistant: As
     assert len(answer.pages) >= 3 and all(Path(p.image).is_file() for p in answer.pages)
 
 
+@pytest.mark.parametrize(
+    ("question", "reason"),
+    [
+        ("How much does a TeleMetrum battery charger cost?", "give no price"),  # the page names the boards, no price
+        ("Which Raspberry Pi boards can run RTKNAVI?", "never mention Raspberry Pi"),
+    ],
+)
+def test_near_misses_abstain_and_say_what_is_missing(assistant: Assistant, question: str, reason: str) -> None:
+    answer = ask(question, assistant)
+    assert answer.abstained and not answer.citations
+    assert reason in answer.text
+
+
+def test_a_question_for_an_address_is_answered_where_the_page_gives_one(assistant: Assistant) -> None:
+    answer = ask("What postal address does REINER SCT support have?", assistant)
+    assert not answer.abstained, answer.text
+    assert "Schwabacher Str. 34" in answer.text and answer.citations
+
+
 def test_document_filter_limits_the_search(assistant: Assistant) -> None:
     records = assistant.handles.library.list(assistant.collection)
     altus = next(r.doc_id for r in records if "altusmetrum" in r.source)
