@@ -5,8 +5,9 @@ to the question (``assistant.evidence``). The answer is a passage:
 
 1. the run of up to ``max_window`` consecutive units of one chunk that best covers the question's
    terms (a small bonus for the better-ranked chunk, a small cost per unit);
-2. plus the units that follow it (two, three for a question in several parts), since answers
-   often end a sentence or two past the question's words; a procedure also takes the sentence
+2. plus the units that follow it (two, three for a question in several parts or one asking why or
+   for a cause), since answers often end a sentence or two past the question's words (a cause is
+   often the list after "due to the following:"); a procedure also takes the sentence
    before it and the run of steps and commands around it, in the page's order;
 3. plus a line ending in ':' takes the list, steps or code it introduces, and a table row takes a
    partial row under it (a cell split over two rows);
@@ -36,6 +37,7 @@ PROCEDURAL = re.compile(
     re.I,
 )
 MULTI_PART = re.compile(r"(,|\band)\s+(what|which|how|why|when|where|who|in what|what if|was|wie|welche|wann)\b|\?.+\?", re.I)
+REASON = re.compile(r"\b(why|causes?|caused|reasons?|warum|wieso|weshalb|ursache|grund)\b", re.I)
 LINE_KINDS = ("step", "row", "code")
 END_PUNCTUATION = ".!?:;"
 
@@ -99,7 +101,8 @@ class ExtractiveAnswerer:
             return []
         window = self._best_window(query, runs)
         procedural = bool(PROCEDURAL.search(question))
-        after = self.cfg.neighbours_multi if MULTI_PART.search(question) else self.cfg.neighbours
+        broad = MULTI_PART.search(question) or REASON.search(question)  # a cause is often given a sentence or a list later
+        after = self.cfg.neighbours_multi if broad else self.cfg.neighbours
         window = self._with_neighbours(window, runs[window[0].rank], before=procedural, after=after)
         if procedural:
             window = self._procedure(window, runs[window[0].rank])

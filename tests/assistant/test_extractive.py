@@ -82,3 +82,24 @@ def test_extractive_answer_takes_milliseconds():
     for _ in range(20):
         ask("What do the red LED and the green LED mean?", [LEDS, BUILD, TABLE])
     assert (time.perf_counter() - started) / 20 < 0.05
+
+
+ERRORS = make_chunk("guide", 20, [
+    "## Received 0 bytes",
+    "The check_nrpe plugin returns \"CHECK_NRPE: Received 0 bytes from daemon. Check the remote server logs for an error message.\"",
+    "First thing you should do is check the remote server logs.",
+    "Seriously. This error could be due to the following problem:",
+    "",
+    "• The plugin was unable to complete an SSL handshake with the daemon.",
+], top=600)
+
+
+def test_a_question_for_a_cause_reaches_the_list_of_causes_a_few_sentences_on():
+    scorer = UnitScorer(KeywordIndex([LEDS, BUILD, TABLE, ERRORS]))
+    request = Request(question="What usually causes 'CHECK_NRPE: Received 0 bytes from daemon'?", hits=[Hit(chunk=ERRORS, score=1.0)],
+                      scorer=scorer, image_path=image_path)
+    text = ExtractiveAnswerer().answer(request).text
+    assert "Received 0 bytes" in text and "SSL handshake" in text
+    plain = Request(question="What does check_nrpe return: 'CHECK_NRPE: Received 0 bytes from daemon'?", hits=[Hit(chunk=ERRORS, score=1.0)],
+                    scorer=scorer, image_path=image_path)
+    assert "SSL handshake" not in ExtractiveAnswerer().answer(plain).text  # the list is reached only when a cause is asked for
