@@ -8,19 +8,22 @@ the lines behind a sentence an LLM wrote, and feed the abstention threshold.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
 
-from assistant.analyze import Language
+from assistant.analyze import Language, normalise
 from assistant.keyword import KeywordIndex
 from assistant.units import Unit, split_units
 from storage.embed import Embedder
 from storage.schema import Chunk, Hit
 
 CONTEXT_WEIGHT = 0.5  # weight of a term found only in the unit's heading or table header
+QUOTE_BONUS = 1.0  # value of a passage holding a phrase the question quotes, as much as covering all its terms
+QUOTED = re.compile(r"(?<![\w])['‘\"“„]([^'‘’\"“”]{3,}?)['’\"”“](?![\w])")
 MAX_CACHED_VECTORS = 20000  # unit and passage vectors kept (about 30 MB at 384 dims); the cache starts over beyond
 
 
@@ -34,6 +37,7 @@ class ScoredUnit:
     terms: frozenset[str] = frozenset()  # question terms in the unit's own text
     context_terms: frozenset[str] = frozenset()  # question terms only in its heading or table header
     semantic: float = 0.0  # cosine similarity of the unit and the question (0 when not computed)
+    quoted: bool = False  # holds a phrase the question quotes ('dah dit dit', an error message)
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,7 @@ class Query:
 
     text: str
     weights: dict[str, float]
+    phrases: tuple[str, ...] = ()  # what the question quotes, normalised (``quoted_phrases``)
 
     @property
     def total(self) -> float:
@@ -68,7 +73,7 @@ class UnitScorer:
 
     def query(self, question: str) -> Query:
         terms = self.keywords.analyzer.terms(question)
-        return Query(text=question, weights={t: self.keywords.idf(t) for t in dict.fromkeys(terms)})
+        return Query(text=question, weights={t: self.keywords.idf(t) for t in dict.fromkeys(terms)}, phrases=quoted_phrases(question))
 
     def units(self, chunk: Chunk) -> list[Unit]:
         return _units(chunk.id, chunk.text)
@@ -86,7 +91,8 @@ class UnitScorer:
                 own = self._terms(unit.text, lang) & query.weights.keys()
                 around = (self._terms(f"{path} {unit.section} {unit.header}", lang) & query.weights.keys()) - own
                 out.append(ScoredUnit(unit=unit, chunk=hit.chunk, rank=rank, lexical=query.coverage(own, around),
-                                      own=query.coverage(own), terms=frozenset(own), context_terms=frozenset(around)))
+                                      own=query.coverage(own), terms=frozenset(own), context_terms=frozenset(around),
+                                      quoted=any(holds_phrase(unit, p) for p in query.phrases)))
         if semantic and self.embedder is not None and out:
             sims = self.similarities(query.text, [s.unit.text for s in out])
             out = [replace(s, semantic=float(sim)) for s, sim in zip(out, sims, strict=True)]
@@ -131,19 +137,45 @@ def best_window(query: Query, units: Sequence[ScoredUnit], *, max_window: int, u
     """The run of consecutive ``units`` (one chunk's, in order) that best covers the question.
 
     Its value is the coverage of the question's terms by the run (headings at half weight), plus
-    ``semantic_weight`` times its best unit similarity, plus ``bonus``, less ``unit_cost`` for each
-    unit after the first. Returns (value, run); (-1, []) for no units.
+    ``QUOTE_BONUS`` when it holds a phrase the question quotes, plus ``semantic_weight`` times its
+    best unit similarity, plus ``bonus``, less ``unit_cost`` for each unit after the first.
+    Returns (value, run); (-1, []) for no units.
     """
     best: tuple[float, list[ScoredUnit]] = (-1.0, [])
     for i in range(len(units)):
         terms: set[str] = set()
         context: set[str] = set()
         semantic = 0.0
+        quoted = False
         for n, unit in enumerate(units[i : i + max_window]):
             terms |= unit.terms
             context |= unit.context_terms
             semantic = max(semantic, unit.semantic)
-            value = query.coverage(terms, context) + semantic_weight * semantic + bonus - unit_cost * n
+            quoted = quoted or unit.quoted
+            value = (query.coverage(terms, context) + QUOTE_BONUS * quoted + semantic_weight * semantic + bonus
+                     - unit_cost * n)
             if value > best[0] + 1e-9:
                 best = (value, list(units[i : i + n + 1]))
     return best
+
+
+def quoted_phrases(question: str) -> tuple[str, ...]:
+    """The phrases ``question`` puts in quotes (an error message, a beep pattern), normalised."""
+    return tuple(dict.fromkeys(p for p in (_flat(m.group(1)).strip(" .,:;!?") for m in QUOTED.finditer(question)) if len(p) >= 3))
+
+
+def holds_phrase(unit: Unit, phrase: str) -> bool:
+    """Whether a unit holds ``phrase`` as words of its own; a table row only as the whole of a cell
+    or inside a longer one ('dah dit dit' is the Drogue row's beeps, not the start of 'dah dit dit dit')."""
+    if unit.kind in ("row", "header"):
+        cells = [_flat(c).strip(" .,:;") for c in unit.text.split("|")]
+        return any(c == phrase or (len(c) > 2 * len(phrase) and _within(c, phrase)) for c in cells)
+    return _within(_flat(unit.text), phrase)
+
+
+def _flat(text: str) -> str:
+    return " ".join(normalise(text).split())
+
+
+def _within(text: str, phrase: str) -> bool:
+    return re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", text) is not None

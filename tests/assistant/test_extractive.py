@@ -1,7 +1,7 @@
 import time
 
 from assistant.answer import Request
-from assistant.evidence import UnitScorer
+from assistant.evidence import UnitScorer, quoted_phrases
 from assistant.extractive import ExtractiveAnswerer
 from assistant.keyword import KeywordIndex
 from storage.schema import Chunk, Hit
@@ -103,3 +103,22 @@ def test_a_question_for_a_cause_reaches_the_list_of_causes_a_few_sentences_on():
     plain = Request(question="What does check_nrpe return: 'CHECK_NRPE: Received 0 bytes from daemon'?", hits=[Hit(chunk=ERRORS, score=1.0)],
                     scorer=scorer, image_path=image_path)
     assert "SSL handshake" not in ExtractiveAnswerer().answer(plain).text  # the list is reached only when a cause is asked for
+
+
+MODES = make_chunk("manual", 13, [
+    "| Mode | Beeps | Description |",
+    "|---|---|---|",
+    "| Boost | dah dit dit dit | Accelerating upwards. |",
+    "| Coast | dah dit dah dit | Decelerating. |",
+    "| Drogue | dah dit dit | Descending after apogee. |",
+    "| Main | dah dah | Descending below main height. |",
+], top=800)
+
+
+def test_a_quoted_phrase_picks_the_row_that_holds_it_whole():
+    assert quoted_phrases("It beeps 'dah dit dit' (long, short, short). Which mode? rnx2rtkp's default") == ("dah dit dit",)
+    scorer = UnitScorer(KeywordIndex([LEDS, BUILD, TABLE, MODES]))
+    request = Request(question="The computer beeps 'dah dit dit'. Which mode is it in?", hits=[Hit(chunk=MODES, score=1.0)],
+                      scorer=scorer, image_path=image_path)
+    text = ExtractiveAnswerer().answer(request).text
+    assert text.startswith("Mode: Drogue") and "Boost" not in text
