@@ -16,6 +16,7 @@ from ingest.ocr import OcrEngine
 from ingest.ocr.cpu import CpuOcr, model_files, rapidocr_params
 from ingest.orient import candidate_rotations, order_lines, read_upright, turn
 from ingest.pages import OcrPage, PageImage
+from ingest.ocr.confusions import fix_digit_confusions
 from storage.errors import EngineUnavailable, OcrError
 from storage.schema import BBox, Line, union_all
 
@@ -98,6 +99,19 @@ def test_reads_german_umlauts_and_eszett(engine: CpuOcr) -> None:
     text = page_text(read_photo(engine, GERMAN))
     for word in ["für", "Fürth", "fügen", "vollständige", "USB-Geräte"]:
         assert word in text
+
+
+@pytest.mark.parametrize(
+    ("read", "fixed"),
+    [("ID Ox400", "ID 0x400"), ("Oc4b:0400", "0c4b:0400"), ("1O0 mA", "100 mA"), ("Of Oak Ox OxO", "Of Oak Ox OxO"), ("Obe", "Obe")],
+)
+def test_digit_confusions_are_fixed_only_in_numbers(read: str, fixed: str) -> None:
+    assert fix_digit_confusions(read) == fixed
+
+
+def test_no_ground_truth_line_is_changed_by_the_digit_fixes() -> None:
+    lines = [ln["text"] for page in PAGES.values() for ln in page["lines"]]
+    assert lines and all(fix_digit_confusions(t) == t for t in lines)
 
 
 @pytest.mark.parametrize("turned", [90, 180, 270])
