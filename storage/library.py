@@ -9,6 +9,11 @@ Layout under the data dir::
 A document is written into a staging folder and renamed into ``docs/`` only when all its pages
 and chunks are stored (a rename is atomic), so a crash never leaves a half document visible. A
 document folder without ``document.json`` does not exist as far as readers are concerned.
+
+Before the rename, the staged files and the manifest are flushed to the disk (fsync), and the
+folders after it, so a power loss does not leave a visible document with an empty manifest. A
+manifest that cannot be read all the same (a disk fault, a hand edit) hides only its own document
+from listings, with a warning; asking for it by id says how to remove it.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from pathlib import Path
 
 from storage.chroma import check_collection_name
 from storage.errors import NotFound, StoreError
+from pydantic import ValidationError
+
 from storage.schema import DocumentRecord
 
 log = logging.getLogger(__name__)
@@ -59,23 +66,30 @@ class Library:
         path = self.doc_dir(collection, doc_id) / MANIFEST
         if not path.is_file():
             raise NotFound(f"no document {doc_id} in collection {collection!r}; 'folio docs list' shows what is stored")
-        return DocumentRecord.model_validate_json(path.read_text(encoding="utf-8"))
+        record = _read_manifest(path)
+        if record is None:
+            raise StoreError(f"the manifest {path} of document {doc_id} is damaged; remove the document with "
+                             f"'folio docs delete {doc_id} --collection {collection}' and ingest its file again")
+        return record
 
     def list(self, collection: str) -> list[DocumentRecord]:
+        """The readable documents of ``collection``, oldest first."""
         docs_dir = self.root / check_collection_name(collection) / "docs"
         if not docs_dir.is_dir():
             return []
         records = []
         for d in sorted(docs_dir.iterdir()):
-            if (d / MANIFEST).is_file():
-                records.append(DocumentRecord.model_validate_json((d / MANIFEST).read_text(encoding="utf-8")))
+            if (d / MANIFEST).is_file() and (record := _read_manifest(d / MANIFEST)) is not None:
+                records.append(record)
         return sorted(records, key=lambda r: (r.created_at, r.doc_id))
 
     def doc_ids(self, collection: str) -> set[str]:
+        """Ids of the committed documents of ``collection`` (cheap: manifests are not parsed; an empty
+        one, which only a power loss before the flush could leave, is left out)."""
         docs_dir = self.root / check_collection_name(collection) / "docs"
         if not docs_dir.is_dir():
             return set()
-        return {d.name for d in docs_dir.iterdir() if (d / MANIFEST).is_file()}
+        return {d.name for d in docs_dir.iterdir() if (d / MANIFEST).is_file() and (d / MANIFEST).stat().st_size > 0}
 
     # -- writing -----------------------------------------------------------------------------
     def staging_dir(self, collection: str, doc_id: str) -> Path:
@@ -87,9 +101,14 @@ class Library:
     def commit(self, staging: Path, record: DocumentRecord) -> Path:
         """Write the manifest into ``staging`` and move it into place in one rename."""
         final = self.doc_dir(record.collection, record.doc_id)
+        _sync_tree(staging)  # page images on the disk before a manifest points to them
         tmp = staging / (MANIFEST + ".tmp")
-        tmp.write_text(record.model_dump_json(), encoding="utf-8")
+        with tmp.open("w", encoding="utf-8") as fh:
+            fh.write(record.model_dump_json())
+            fh.flush()
+            os.fsync(fh.fileno())
         os.replace(tmp, staging / MANIFEST)
+        _sync_dir(staging)
         final.parent.mkdir(parents=True, exist_ok=True)
         if final.exists():  # a leftover without a manifest (a crash during delete): replace it
             self._discard(final)
@@ -97,14 +116,22 @@ class Library:
             os.rename(staging, final)
         except OSError as exc:
             raise StoreError(f"could not move document {record.doc_id} into {final}: {exc}") from exc
+        _sync_dir(final.parent)
+        _sync_dir(staging.parent)
         return final
 
     def discard_staging(self, staging: Path) -> None:
         shutil.rmtree(staging, ignore_errors=True)
 
     def delete(self, collection: str, doc_id: str) -> DocumentRecord:
-        """Remove a document's folder; its manifest disappears first, so it is gone in one step."""
-        record = self.get(collection, doc_id)
+        """Remove a document's folder; its manifest disappears first, so it is gone in one step.
+
+        A document whose manifest cannot be read is removed too (returned as a record without pages)."""
+        path = self.doc_dir(collection, doc_id) / MANIFEST
+        if not path.is_file():
+            raise NotFound(f"no document {doc_id} in collection {collection!r}; 'folio docs list' shows what is stored")
+        record = _read_manifest(path) or DocumentRecord(doc_id=doc_id, source="(unreadable manifest)", collection=collection,
+                                                        pages=(), ocr_engine="", n_chunks=0, created_at="")
         self._discard(self.doc_dir(collection, doc_id))
         return record
 
@@ -142,6 +169,33 @@ class Library:
         trash.parent.mkdir(parents=True, exist_ok=True)
         os.rename(path, trash)
         shutil.rmtree(trash, ignore_errors=True)
+
+
+def _read_manifest(path: Path) -> DocumentRecord | None:
+    """The record in ``path``, or None (with a warning) when it cannot be read."""
+    try:
+        return DocumentRecord.model_validate_json(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValidationError) as exc:
+        log.warning("skipping document %s: its manifest cannot be read (%s)", path.parent.name, type(exc).__name__)
+        return None
+
+
+def _sync_tree(root: Path) -> None:
+    """fsync every file under ``root``, then the folders."""
+    for path in sorted(root.rglob("*")):
+        if path.is_file():
+            with path.open("rb") as fh:
+                os.fsync(fh.fileno())
+    for path in [*sorted(p for p in root.rglob("*") if p.is_dir()), root]:
+        _sync_dir(path)
+
+
+def _sync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _pid_of(name: str) -> int | None:

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
-from storage.errors import NotFound
+from storage.errors import NotFound, StoreError
 from storage.library import Library
 from storage.schema import BBox, DocumentRecord, Line, PageRecord
 
@@ -46,3 +47,32 @@ def test_clean_staging_removes_only_dead_writers(tmp_path: Path) -> None:
     dead.mkdir()
     assert lib.clean_staging("c1") == ["d2"]
     assert mine.exists() and not dead.exists()
+
+
+def test_commit_flushes_the_pages_and_the_manifest_to_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    lib = Library(tmp_path)
+    staging = lib.staging_dir("c1", "d1")
+    (staging / "pages").mkdir()
+    (staging / "pages" / "p0001.jpg").write_bytes(b"x")
+    synced: list[str] = []
+    real = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(os.readlink(f"/proc/self/fd/{fd}")), real(fd))[1])
+    final = lib.commit(staging, record("d1"))
+    names = [Path(p).name for p in synced]
+    assert "p0001.jpg" in names and "document.json.tmp" in names  # both flushed before the rename
+    assert names.index("p0001.jpg") < names.index("document.json.tmp")
+    assert str(final.parent) in synced  # the rename itself is flushed
+
+
+def test_a_damaged_manifest_hides_only_its_document_and_says_how_to_remove_it(tmp_path: Path) -> None:
+    lib = Library(tmp_path)
+    for doc_id in ("d1", "d2", "d3"):
+        lib.commit(lib.staging_dir("c1", doc_id), record(doc_id))
+    (lib.doc_dir("c1", "d2") / "document.json").write_text("", encoding="utf-8")  # a power loss before the flush
+    (lib.doc_dir("c1", "d3") / "document.json").write_text("{not json", encoding="utf-8")
+    assert [r.doc_id for r in lib.list("c1")] == ["d1"]
+    assert lib.doc_ids("c1") == {"d1", "d3"}  # an empty manifest is not a document; a garbled one is found on reading
+    with pytest.raises(StoreError, match="folio docs delete d3"):
+        lib.get("c1", "d3")
+    assert lib.delete("c1", "d3").n_pages == 0 and lib.delete("c1", "d2").doc_id == "d2"
+    assert lib.doc_ids("c1") == {"d1"} and [r.doc_id for r in lib.list("c1")] == ["d1"]
