@@ -26,7 +26,7 @@ Two checks then refuse outright, whatever the score (``Evidence.reason`` says wh
 * the thing an English question asks about, capitalised right after its question word, is a name
   none of whose words occur in any chunk ("Which Raspberry Pi models ...");
 * the question asks for an answer type with a recognisable form (``assistant.answer_type``: a
-  price, a postal address, a programming language, a date, a phone number, an e-mail address) and
+  price, a postal address, a programming language, a date, an IP rating, a phone number, an e-mail address) and
   the best chunks hold nothing of that form (the manual names its store but gives no prices).
 """
 

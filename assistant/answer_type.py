@@ -63,6 +63,11 @@ TYPES: tuple[AnswerType, ...] = (
         re.compile(rf"\b(1[5-9]|20)\d\d\b|\b({MONTHS})\b\.?\s*\d|\d{{1,2}}\.?\s*({MONTHS})\b|\b\d{{1,2}}[./-]\d{{1,2}}[./-]\d{{2,4}}\b", I),
     ),
     AnswerType(
+        "an IP rating",
+        re.compile(r"\b(ip|ingress protection) (rating|code|class|classification)\b|\bschutzart\b|\bip-schutz", I),
+        re.compile(r"\bIP\s?[0-6X][0-9X]\b|\bIPX\d\b|\b(?i:ingress protection)\b"),
+    ),
+    AnswerType(
         "a phone number",
         re.compile(r"\b(phone|telephone|fax|hotline) (number|no)\b|\b(call|phone|ring)\b.*\bnumber\b|\b(telefonnummer|rufnummer|faxnummer)\b", I),
         re.compile(r"\+?\(?\d[\d\s()/.-]{6,}\d"),

@@ -1,7 +1,9 @@
 """How well each unit (sentence, step, row) of the retrieved chunks matches a question.
 
-The match is lexical: the share of the question's terms, weighted by their BM25 idf, that the
-unit contains, with terms of its headings (the chunk's heading path and the heading above the
+The match is lexical: the share of the question's terms, weighted by their BM25 idf (doubled for
+words written like identifiers: with digits, underscores or inner capitals, such as "rnx2rtkp",
+"check_nrpe", "TeleMega", which name the one program or part a question is about), that the unit
+contains, with terms of its headings (the chunk's heading path and the heading above the
 unit) and, for a table row, of the table's first row counting at half weight. The same scores pick the sentences of an extractive answer, find
 the lines behind a sentence an LLM wrote, and feed the abstention threshold.
 """
@@ -22,6 +24,8 @@ from storage.embed import Embedder
 from storage.schema import Chunk, Hit
 
 CONTEXT_WEIGHT = 0.5  # weight of a term found only in the unit's heading or table header
+IDENTIFIER = re.compile(r"\b(?=\w*[a-zA-Z])(?=\w*(?:\d|_|[a-z][A-Z]))\w{3,}\b")  # rnx2rtkp, check_nrpe, TeleMega, MD5
+IDENTIFIER_WEIGHT = 2.0
 QUOTE_BONUS = 1.0  # value of a passage holding a phrase the question quotes, as much as covering all its terms
 QUOTED = re.compile(r"(?<![\w])['‘\"“„]([^'‘’\"“”]{3,}?)['’\"”“](?![\w])")
 MAX_CACHED_VECTORS = 20000  # unit and passage vectors kept (about 30 MB at 384 dims); the cache starts over beyond
@@ -73,7 +77,9 @@ class UnitScorer:
 
     def query(self, question: str) -> Query:
         terms = self.keywords.analyzer.terms(question)
-        return Query(text=question, weights={t: self.keywords.idf(t) for t in dict.fromkeys(terms)}, phrases=quoted_phrases(question))
+        names = {t for token in IDENTIFIER.findall(question) for t in self.keywords.analyzer.terms(token)}
+        weights = {t: self.keywords.idf(t) * (IDENTIFIER_WEIGHT if t in names else 1.0) for t in dict.fromkeys(terms)}
+        return Query(text=question, weights=weights, phrases=quoted_phrases(question))
 
     def units(self, chunk: Chunk) -> list[Unit]:
         return _units(chunk.id, chunk.text)

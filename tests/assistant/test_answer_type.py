@@ -18,6 +18,7 @@ from assistant.answer_type import expected_type, holds
         ("In what year was version 2 released?", "a date"),
         ("What is the support hotline number?", "a phone number"),
         ("What is the support phone number?", "a phone number"),
+        ("Is the board waterproof, and what IP rating does it have?", "an IP rating"),
         ("Which e-mail address handles assignments?", "an e-mail address"),
     ],
 )
@@ -52,3 +53,5 @@ def test_texts_that_hold_the_type_and_near_misses_that_do_not() -> None:
     assert not holds(language, "The TLSH scheme described has been implemented. Copyright (C) 2013. rust on a bracket")
     date = expected_type("In which year was it published?")
     assert date and holds(date, "published in March 2013") and not holds(date, "published by the authors")
+    ip = expected_type("What IP rating does it have?")
+    assert ip and holds(ip, "The case is rated IP67.") and holds(ip, "dust-tight (IP 6X)") and not holds(ip, "set the IP address")

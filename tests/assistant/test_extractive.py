@@ -1,5 +1,7 @@
 import time
 
+import pytest
+
 from assistant.answer import Request
 from assistant.evidence import UnitScorer, quoted_phrases
 from assistant.extractive import ExtractiveAnswerer
@@ -122,3 +124,11 @@ def test_a_quoted_phrase_picks_the_row_that_holds_it_whole():
                       scorer=scorer, image_path=image_path)
     text = ExtractiveAnswerer().answer(request).text
     assert text.startswith("Mode: Drogue") and "Boost" not in text
+
+
+def test_names_like_identifiers_weigh_double_in_a_question():
+    keywords = KeywordIndex([LEDS, BUILD, TABLE, MODES])
+    query = UnitScorer(keywords).query("What are rnx2rtkp's default mask, the TeleMega storage and the check_nrpe timeout?")
+    for name in ("rnx2rtkp", "telemega", "check_nrpe"):
+        assert query.weights[name] == pytest.approx(2 * keywords.idf(name))
+    assert query.weights["mask"] == pytest.approx(keywords.idf("mask"))
