@@ -3,8 +3,8 @@
 Fusion ranks whole chunks; a chunk that mentions the question's words here and there can beat the
 one holding a sentence or row that answers it. Each of the first ``depth`` chunks gets the value
 of its best passage (``evidence.best_window``: a run of up to a few units covering the question's
-terms, worth more when it holds a phrase the question quotes), and they are re-ordered by ``fused score + weight * passage value + semantic * similarity``,
-where ``similarity`` is the embedding similarity of that passage to the question (five short texts
+terms, worth more when it holds a phrase the question quotes), and they are re-ordered by
+``fused score + weight * passage value + semantic * similarity``, where ``similarity`` is the embedding similarity of that passage to the question (five short texts
 embedded per question, cached). On the dev-set photos the passage value lifted page hit@1 from 0.73
 to 0.80 (depth 5, weight 1); the passage similarity (0.5) lifted it to 0.82 and answer accuracy from
 0.52 to 0.57 (flat for 0.25-0.5, lower hit@1 from 0.75). A chunk over a page break is also listed
