@@ -23,7 +23,7 @@ import numpy as np
 
 from ingest.orient import read_upright
 from ingest.pages import OcrPage, PageImage
-from ingest.ocr.confusions import fix_digit_confusions
+from ingest.ocr.confusions import fix_confusions
 from storage.errors import AppError, EngineUnavailable, OcrError
 from storage.schema import BBox, Line, Quad
 
@@ -143,7 +143,7 @@ class CpuOcr:
 def _line(quad: Any, text: str, score: float, width: int, height: int) -> Line:
     pts = np.clip(np.asarray(quad, dtype=float).reshape(4, 2), 0, [width, height])
     q: Quad = tuple((round(float(x), 1), round(float(y), 1)) for x, y in pts)  # type: ignore[assignment]
-    return Line(text=fix_digit_confusions(text.strip()), bbox=BBox.from_points(q), quad=q, confidence=round(float(score), 4))
+    return Line(text=fix_confusions(text.strip()), bbox=BBox.from_points(q), quad=q, confidence=round(float(score), 4))
 
 
 def _quiet_rapidocr_logging() -> None:

@@ -16,7 +16,7 @@ from ingest.ocr import OcrEngine
 from ingest.ocr.cpu import CpuOcr, model_files, rapidocr_params
 from ingest.orient import candidate_rotations, order_lines, read_upright, turn
 from ingest.pages import OcrPage, PageImage
-from ingest.ocr.confusions import fix_digit_confusions
+from ingest.ocr.confusions import fix_confusions
 from storage.errors import EngineUnavailable, OcrError
 from storage.schema import BBox, Line, union_all
 
@@ -103,15 +103,17 @@ def test_reads_german_umlauts_and_eszett(engine: CpuOcr) -> None:
 
 @pytest.mark.parametrize(
     ("read", "fixed"),
-    [("ID Ox400", "ID 0x400"), ("Oc4b:0400", "0c4b:0400"), ("1O0 mA", "100 mA"), ("Of Oak Ox OxO", "Of Oak Ox OxO"), ("Obe", "Obe")],
+    [("ID Ox400", "ID 0x400"), ("Oc4b:0400", "0c4b:0400"), ("1O0 mA", "100 mA"), ("Of Oak Ox OxO", "Of Oak Ox OxO"), ("Obe", "Obe"),
+     ("TABLEL FALSE POSITIVE RATES", "TABLE I FALSE POSITIVE RATES"), ("TABLE IIL AREA", "TABLE III AREA"),
+     ("TABLE LIST", "TABLE LIST"), ("Table L", "Table L")],
 )
-def test_digit_confusions_are_fixed_only_in_numbers(read: str, fixed: str) -> None:
-    assert fix_digit_confusions(read) == fixed
+def test_confusions_are_fixed_only_in_numbers_and_captions(read: str, fixed: str) -> None:
+    assert fix_confusions(read) == fixed
 
 
-def test_no_ground_truth_line_is_changed_by_the_digit_fixes() -> None:
+def test_no_ground_truth_line_is_changed_by_the_fixes() -> None:
     lines = [ln["text"] for page in PAGES.values() for ln in page["lines"]]
-    assert lines and all(fix_digit_confusions(t) == t for t in lines)
+    assert lines and all(fix_confusions(t) == t for t in lines)
 
 
 @pytest.mark.parametrize("turned", [90, 180, 270])
