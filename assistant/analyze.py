@@ -7,6 +7,9 @@ in a question matches the same token in a chunk:
 * Words are runs of letters and digits; ``check_swap`` stays one token and also yields ``check``
   and ``swap``. Runs of Chinese characters are cut into words with jieba (its dictionary ships in
   the wheel), loaded only when Chinese text is seen.
+* A comparison with a number reads the same in symbols and words ("> 50" and "above 50").
+* A roman numeral after "Table", "Figure", "Chapter" and the like is read as digits.
+* Number words from two to twelve ("five", "zwei") are read as digits.
 * Each text is stemmed with the Snowball stemmer of its own language (English or German, decided
   from its function words); tokens with digits are kept as they are. When a word's stem is not in
   the corpus but its stem in the other language is (a one-word question "Treiber" read as English,
@@ -56,6 +59,22 @@ STOPWORDS: dict[str, frozenset[str]] = {
     "zh": frozenset(STOPWORDS_CHINESE) | ENGLISH_STOPWORDS,
 }
 STEMMERS = {"en": "english", "de": "german"}
+# Number words read as digits, so "a five-byte window" finds "a window of 5 bytes" and "zwei Leser" finds
+# "2 Leser". "one" and "eins" stay words: they are pronouns and articles more often than counts.
+NUMBER_WORDS: dict[str, dict[str, str]] = {
+    "en": {w: str(n) for n, w in enumerate("two three four five six seven eight nine ten eleven twelve".split(), 2)},
+    "de": {w: str(n) for n, w in enumerate("zwei drei vier fünf sechs sieben acht neun zehn elf zwölf".split(), 2)},
+}
+
+# Words that number what follows; a roman numeral after them is read as digits ("Table I" finds "Table 1").
+NUMBERED = frozenset("table tab figure fig chapter section part appendix tabelle abb abbildung kapitel abschnitt teil anhang".split())
+ROMAN = re.compile(r"x{0,3}(ix|iv|v?i{0,3})")
+ROMAN_VALUES = {"i": 1, "v": 5, "x": 10}
+
+# A comparison with a number reads the same in symbols and words: "> 50" is "above 50", "< 10%" is "less than 10%".
+_BEFORE_NUMBER = r"\s*(?=[-+]?\d)"
+MORE = re.compile(r"(?:>=?|≥|\b(?:above|over|greater than|more than|higher than|exceeds|exceeding|mehr als|größer als|über))" + _BEFORE_NUMBER)
+LESS = re.compile(r"(?:<=?|≤|\b(?:below|under|less than|fewer than|lower than|weniger als|kleiner als|unter))" + _BEFORE_NUMBER)
 
 MIN_COMPOUND = 9  # shortest word tried as a German compound
 MIN_PART = 4  # shortest half of a split compound
@@ -99,11 +118,27 @@ def words(text: str) -> list[str]:
         if CJK.match(run):
             out.extend(_jieba_words(run))
             continue
-        for word in WORD.findall(run):
+        for word in WORD.findall(_comparisons(run)):
+            if out and out[-1] in NUMBERED and ROMAN.fullmatch(word):
+                word = str(_roman_value(word))  # "Table III" is "Table 3"
             out.append(word)
             if "_" in word.strip("_"):
                 out.extend(p for p in word.split("_") if p)
     return out
+
+
+def _comparisons(text: str) -> str:
+    """``text`` with "> 50", "above 50", "mehr als 50" written as "morethan 50" (and "< 10" as "lessthan 10")."""
+    return LESS.sub(" lessthan ", MORE.sub(" morethan ", text))
+
+
+def _roman_value(numeral: str) -> int:
+    total = 0
+    for i, ch in enumerate(numeral):
+        value = ROMAN_VALUES[ch]
+        following = ROMAN_VALUES[numeral[i + 1]] if i + 1 < len(numeral) else 0
+        total += -value if value < following else value
+    return total
 
 
 class Analyzer:
@@ -117,7 +152,9 @@ class Analyzer:
         lang = lang or detect_language(text)
         stop = STOPWORDS[lang]
         out: list[str] = []
+        numbers = NUMBER_WORDS.get(lang, {})
         for word in words(text):
+            word = numbers.get(word, word)
             if word in stop or (len(word) < 2 and not word.isdigit()):
                 continue
             term = self._stem(word, lang)

@@ -36,3 +36,18 @@ def test_german_compounds_split_into_corpus_words():
     terms = analyzer.terms("Nach der Installation des Treiberpakets neu starten", "de")
     assert "treiberpaket" in terms and "treib" in terms and "paket" in terms
     assert Analyzer().terms("Treiberpakets", "de") == ["treiberpaket"]  # no vocabulary, no split
+
+
+def test_number_words_match_digits_but_one_stays_a_word():
+    analyzer = Analyzer()
+    assert analyzer.terms("Why pick a five-byte window?") == analyzer.terms("Why pick a 5-byte window?")
+    assert "2" in analyzer.terms("Es gibt zwei Leser", "de")
+    assert "1" not in analyzer.terms("Use one of the other forms")
+
+
+def test_roman_numerals_after_table_or_figure_read_as_digits():
+    analyzer = Analyzer()
+    assert analyzer.terms("In Table I, what rate?") == analyzer.terms("In Table 1, what rate?")
+    assert analyzer.terms("TABLE III. AREA UNDER ROC CURVE")[:2] == ["tabl", "3"]
+    assert words("see figure xii and part iv") == ["see", "figure", "12", "and", "part", "4"]
+    assert words("I went in") == ["i", "went", "in"]  # a lone "I" is a pronoun, not a numeral
