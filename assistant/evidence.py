@@ -4,8 +4,11 @@ The match is lexical: the share of the question's terms, weighted by their BM25 
 words written like identifiers: with digits, underscores or inner capitals, such as "rnx2rtkp",
 "check_nrpe", "TeleMega", which name the one program or part a question is about), that the unit
 contains, with terms of its headings (the chunk's heading path and the heading above the
-unit) and, for a table row, of the table's first row counting at half weight. The same scores pick the sentences of an extractive answer, find
-the lines behind a sentence an LLM wrote, and feed the abstention threshold.
+unit) and, for a table row, of the table's first row counting at half weight. A row's table
+caption ("TABLE I. FALSE POSITIVE AND DETECTION RATES ...") counts as the row's own words: it
+says what every row is, and "Table I at a threshold above 50" is the row "> 50" of that table.
+The same scores pick the sentences of an extractive answer, find the lines behind a sentence an
+LLM wrote, and feed the abstention threshold.
 """
 
 from __future__ import annotations
@@ -94,7 +97,7 @@ class UnitScorer:
             lang = self.keywords.languages.get(hit.chunk.id)
             path = " ".join(hit.chunk.headings)
             for unit in self.units(hit.chunk):
-                own = self._terms(unit.text, lang) & query.weights.keys()
+                own = self._terms(f"{unit.text} {unit.caption}", lang) & query.weights.keys()
                 around = (self._terms(f"{path} {unit.section} {unit.header}", lang) & query.weights.keys()) - own
                 out.append(ScoredUnit(unit=unit, chunk=hit.chunk, rank=rank, lexical=query.coverage(own, around),
                                       own=query.coverage(own), terms=frozenset(own), context_terms=frozenset(around),

@@ -71,9 +71,21 @@ def rerank(ranked: Sequence[Ranked], query: Query, scorer: UnitScorer, cfg: Rera
     return valued + [replace(r, score=r.score / scale) for r in tail]
 
 
+def passage_text(window: Sequence[ScoredUnit]) -> str:
+    """A passage's units joined; table rows come after their table's caption and header (a row of
+    bare numbers means nothing to an embedding model without them)."""
+    parts: list[str] = []
+    for s in window:
+        for context in (s.unit.caption, s.unit.header) if s.unit.kind == "row" else ():
+            if context and context not in parts:
+                parts.append(context)
+        parts.append(s.unit.text)
+    return " ".join(parts)
+
+
 def _passage_similarities(query: Query, windows: Sequence[Sequence[ScoredUnit]], scorer: UnitScorer) -> list[float]:
     """Embedding similarity of each passage (its units joined) to the question; 0 without an embedder."""
-    texts = [" ".join(s.unit.text for s in w) for w in windows]
+    texts = [passage_text(w) for w in windows]
     if scorer.embedder is None or not any(texts):
         return [0.0] * len(windows)
     return scorer.similarities(query.text, texts)

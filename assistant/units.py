@@ -27,6 +27,7 @@ ABBREVIATION = re.compile(r"(?:\b(?:e\.g|i\.e|z\.b|z\. b|u\.a|d\.h|bzw|ca|vgl|et
 MARKDOWN_INLINE = re.compile(r"(\*\*|__|`)")
 MAX_HEADER_CELL = 40  # characters in a column name, at most
 MAX_HEADER_WORDS = 5
+CAPTION = re.compile(r"^(?:table|tab\.|tabelle|figure|fig\.|abbildung|abb\.)\s*(?:\d+|[ivxl]+)\b", re.I)
 HEADER_VALUE = re.compile(r"[(\[].*\d|\d.*[)\]]|[.!?]$")  # a bracketed number or a sentence end: content, not a name
 
 
@@ -42,6 +43,7 @@ class Unit:
     text: str  # the unit as plain text (Markdown markers removed)
     section: str = ""  # the nearest heading above the unit in the chunk
     header: str = ""  # for a table row: the table's header row
+    caption: str = ""  # for a table row or header: the caption line right above the table ("TABLE I. FALSE POSITIVE ...")
     partial: bool = False  # a table row with empty cells (often the rest of a cell split over two rows)
 
 
@@ -121,6 +123,7 @@ def _finish(chunk_id: str, text: str, raw: list[tuple[UnitKind, int, int]]) -> l
     units: list[Unit] = []
     section = ""
     header = ""
+    caption = ""
     for i, (kind, start, end) in enumerate(raw):
         plain = plain_text(text[start:end], kind)
         if not plain:
@@ -129,11 +132,14 @@ def _finish(chunk_id: str, text: str, raw: list[tuple[UnitKind, int, int]]) -> l
             section = plain
         if kind == "row" and (i == 0 or raw[i - 1][0] != "row"):
             header = ""
+            caption = units[-1].text if units and CAPTION.match(units[-1].text) else ""
             if i + 1 < len(raw) and raw[i + 1][0] == "row" and _names_columns(plain):
                 kind, header = "header", plain
         partial = kind == "row" and any(not c.strip() for c in text[start:end].strip().strip("|").split("|"))
+        in_table = kind in ("row", "header")
         units.append(Unit(chunk_id=chunk_id, index=len(units), kind=kind, start=start, end=end, text=plain,
-                          section=section, header=header if kind == "row" else "", partial=partial))
+                          section=section, header=header if kind == "row" else "", caption=caption if in_table else "",
+                          partial=partial))
     return units
 
 
@@ -149,9 +155,10 @@ def plain_text(markdown: str, kind: UnitKind) -> str:
     text = markdown
     if kind == "heading":
         text = HEADING.sub("", text)
-    elif kind in ("row", "header"):
+    if kind in ("row", "header"):  # a cell may start with ">" ("> 50"): not a block quote
         cells = [c.strip() for c in text.strip().strip("|").split("|")]
         text = " | ".join(c for c in cells if c)
-    text = QUOTE_MARK.sub("", text)
+    else:
+        text = QUOTE_MARK.sub("", text)
     text = MARKDOWN_INLINE.sub("", text)
     return " ".join(text.split())

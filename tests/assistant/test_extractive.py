@@ -132,3 +132,30 @@ def test_names_like_identifiers_weigh_double_in_a_question():
     for name in ("rnx2rtkp", "telemega", "check_nrpe"):
         assert query.weights[name] == pytest.approx(2 * keywords.idf(name))
     assert query.weights["mask"] == pytest.approx(keywords.idf("mask"))
+
+
+def test_a_table_caption_leads_to_its_row_rather_than_to_prose_citing_the_table():
+    table = make_chunk("paper", 4, [
+        "TABLE I. FALSE POSITIVE AND DETECTION RATES FOR SDHASH",
+        "",
+        "| Score | FP rate | Detect rate |",
+        "| --- | --- | --- |",
+        "| > 0 | 0.04711% | 37.1% |",
+        "| > 10 | 0.02174% | 36.1% |",
+        "| > 20 | 0.01812% | 35.4% |",
+        "| > 40 | 0.00544% | 32.7% |",
+        "| > 50 | 0.00362% | 29.7% |",
+        "| > 60 | 0.00362% | 26.0% |",
+    ])
+    prose = make_chunk("paper", 6, [
+        "For Sdhash, the ROC curve abruptly changes in nature once the threshold hits the score of 1.",
+        "From Table 1, we see that at a threshold of 1, Sdhash has a false positive rate of 0.047% and a",
+        "detection rate of 37.1%.",
+    ])
+    scorer = UnitScorer(KeywordIndex([table, prose, LEDS]))
+    question = "In Table I, what false positive rate and detection rate does Sdhash have at a score threshold above 50?"
+    request = Request(question=question, hits=[Hit(chunk=prose, score=1.0), Hit(chunk=table, score=1.0)],
+                      scorer=scorer, image_path=image_path)
+    draft = ExtractiveAnswerer().answer(request)
+    assert "Score: > 50; FP rate: 0.00362%; Detect rate: 29.7%" in draft.text and "0.047%" not in draft.text
+    assert {c.page for c in draft.citations} == {4}

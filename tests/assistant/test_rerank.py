@@ -2,7 +2,7 @@ import pytest
 
 from assistant.evidence import UnitScorer
 from assistant.keyword import KeywordIndex
-from assistant.rerank import RerankSettings, rerank
+from assistant.rerank import RerankSettings, passage_text, rerank
 from assistant.retrieve import Ranked
 from storage.schema import Chunk, chunk_id
 from tests.assistant.builders import make_chunk
@@ -62,3 +62,12 @@ def test_the_vector_cache_of_passages_stays_bounded():
     again = scorer.similarities("battery", ["The battery is charged.", "The LED is green."])
     assert again == pytest.approx(first, abs=1e-6)
     assert first[0] > first[1]
+
+
+def test_a_passage_of_table_rows_is_embedded_with_the_tables_caption_and_header():
+    table = make_chunk("paper", 4, ["TABLE I. DETECTION RATES", "", "| Score | Detect rate |", "| --- | --- |",
+                                    "| > 40 | 32.7% |", "| > 50 | 29.7% |"])
+    scorer = UnitScorer(KeywordIndex([table]))
+    rows = [s for s in scorer.score_hits(scorer.query("detection rate above 50"), [Ranked(chunk=table, score=1.0).hit()])
+            if s.unit.kind == "row"]
+    assert passage_text(rows) == "TABLE I. DETECTION RATES Score | Detect rate > 40 | 32.7% > 50 | 29.7%"

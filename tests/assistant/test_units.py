@@ -51,3 +51,15 @@ def test_a_first_row_of_values_is_quoted_as_a_row_not_taken_as_column_names():
     units = split_units("c-2", options)
     assert [(u.kind, u.header) for u in units] == [("row", ""), ("row", "")]
     assert units[0].text == "-p mode | mode (0:single, 1:dgps, 2:kinematic) [2]"
+
+
+def test_table_rows_know_the_caption_above_the_table_and_keep_a_leading_comparison():
+    text = ("TABLE I. FALSE POSITIVE AND DETECTION RATES FOR SDHASH\n\n"
+            "| Score | FP rate | Detect rate |\n| --- | --- | --- |\n| > 40 | 0.00544% | 32.7% |\n| > 50 | 0.00362% | 29.7% |")
+    units = split_units("c-3", text)
+    assert [u.kind for u in units] == ["sentence", "header", "row", "row"]
+    assert units[3].text == "> 50 | 0.00362% | 29.7%"  # a cell's ">" is not a Markdown block quote
+    assert {u.caption for u in units[1:]} == {"TABLE I. FALSE POSITIVE AND DETECTION RATES FOR SDHASH"}
+    assert units[0].caption == ""
+    plain = split_units("c-4", "Some prose before.\n\n| a | b |\n| --- | --- |\n| 1 | 2 |")
+    assert all(u.caption == "" for u in plain)  # only a line that reads as a caption counts
