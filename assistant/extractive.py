@@ -11,7 +11,10 @@ to the question (``assistant.evidence``). The answer is a passage:
    before it and the run of steps and commands around it, in the page's order;
 3. plus a line ending in ':' takes the list, steps or code it introduces, and a table row takes a
    partial row under it (a cell split over two rows);
-4. plus up to ``max_extra`` units elsewhere that match nearly as well and add question terms (off by
+4. plus, for a question that lists names ("Ssdeep, Sdhash and Nilsimsa"), the best unit about each
+   listed name the passage leaves out; a question about "each" of them is answered by one such
+   unit per name alone, since those statements are often sentences apart;
+5. plus up to ``max_extra`` units elsewhere that match nearly as well and add question terms (off by
    default: on the dev set they made answers longer and found no further answer or evidence).
 
 Every quoted unit is cited with the boxes of its lines. On the dev-set photos the passages have a
@@ -24,9 +27,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from assistant.analyze import Analyzer, detect_language
 from assistant.answer import Draft, Request
 from assistant.cite import Quote, cite
-from assistant.evidence import Query, ScoredUnit, best_window, quotable
+from assistant.evidence import IDENTIFIER, Query, ScoredUnit, best_window, quotable
 from assistant.schema import Citation
 from assistant.units import Unit
 from storage.schema import Hit
@@ -37,6 +41,11 @@ PROCEDURAL = re.compile(
     re.I,
 )
 MULTI_PART = re.compile(r"(,|\band)\s+(what|which|how|why|when|where|who|in what|what if|was|wie|welche|wann)\b|\?.+\?", re.I)
+_NAME = r"(?:[A-Z][\w.-]*\w|[a-z]+\d\w*)"
+NAME_LIST = re.compile(rf"({_NAME}(?:\s*,\s*{_NAME})*)\s*,?\s+(?:and|or|und|oder)\s+({_NAME})")  # "Ssdeep, Sdhash and Nilsimsa"
+NAME = re.compile(_NAME)
+EACH = re.compile(r"\b(each|respectively|jeweils)\b", re.I)
+NAME_CROWD = 0.1  # a unit naming other listed names too is less about this one
 REASON = re.compile(r"\b(why|causes?|caused|reasons?|warum|wieso|weshalb|ursache|grund)\b", re.I)
 LINE_KINDS = ("step", "row", "code")
 END_PUNCTUATION = ".!?:;"
@@ -73,7 +82,7 @@ class ExtractiveAnswerer:
         scored = self._score(request, query, hits, semantic)
         if self.cfg.semantic_weight > 0 and self._lexical_best(query, scored) < self.cfg.semantic_below:
             scored = self._score(request, query, hits, True)  # a paraphrase: words alone do not find it
-        chosen = self.select(request.question, query, scored)
+        chosen = self.select(request.question, query, scored, listed_names(request.question, request.scorer.keywords.analyzer))
         quotes = [Quote(chunk=s.chunk, start=s.unit.start, end=s.unit.end, text=s.unit.text) for s in chosen]
         cited = cite(quotes, request.image_path)
         text = compose(chosen, cited)
@@ -94,8 +103,9 @@ class ExtractiveAnswerer:
                 out.extend(replace(s, rank=rank) for s in scored)
         return out
 
-    def select(self, question: str, query: Query, scored: Sequence[ScoredUnit]) -> list[ScoredUnit]:
-        """The units to quote, in reading order (by chunk rank, then position)."""
+    def select(self, question: str, query: Query, scored: Sequence[ScoredUnit], names: frozenset[str] = frozenset()) -> list[ScoredUnit]:
+        """The units to quote, in reading order (by chunk rank, then position). ``names``: the terms of
+        the names the question lists (``listed_names``)."""
         runs = _runs(scored)
         if not runs:
             return []
@@ -107,6 +117,11 @@ class ExtractiveAnswerer:
         if procedural:
             window = self._procedure(window, runs[window[0].rank])
         chosen = self._continued(window, runs) + self._extras(query, window, runs)
+        per_name = self._per_name(question, query, names, window, runs)
+        if per_name and EACH.search(question) and len(per_name) == len(names):
+            chosen = self._continued(per_name, runs)  # one statement per name answers it
+        else:
+            chosen += per_name
         position = {_key(s): (rank, i) for rank, units in runs.items() for i, s in enumerate(units)}
         unique: dict[tuple[str, int], ScoredUnit] = {}
         for s in sorted(chosen, key=lambda s: position[_key(s)]):
@@ -166,6 +181,33 @@ class ExtractiveAnswerer:
                 i += 1
         return out
 
+    def _per_name(self, question: str, query: Query, names: frozenset[str], window: list[ScoredUnit],
+                  runs: dict[int, list[ScoredUnit]]) -> list[ScoredUnit]:
+        """For a question that lists names ("How do Ssdeep, Sdhash and Nilsimsa each measure ..."), the
+        best unit about each name the passage does not cover, or, when it asks about "each", about
+        every name: the answer is one statement per name, often sentences apart."""
+        if len(names) < 2:
+            return []
+        each = bool(EACH.search(question))
+        covered = set().union(*(s.terms | s.context_terms for s in window)) if window else set()
+        others = {t: w for t, w in query.weights.items() if t not in names}
+        total = sum(others.values()) or 1.0
+
+        def about(s: ScoredUnit) -> float:  # the question's other terms it holds
+            return sum(others.get(t, 0.0) for t in s.terms) / total
+
+        out = []
+        for name in sorted(names):
+            if name in covered and not each:
+                continue
+            pool = [s for units in runs.values() for s in units if name in s.terms]
+            if not pool:
+                continue
+            best = max(pool, key=lambda s: about(s) + self.cfg.rank_prior / (1 + s.rank) - NAME_CROWD * len(s.terms & names - {name}))
+            if about(best) >= self.cfg.min_lexical:
+                out.append(best)
+        return out
+
     def _extras(self, query: Query, window: list[ScoredUnit], runs: dict[int, list[ScoredUnit]]) -> list[ScoredUnit]:
         """Units outside the passage that match nearly as well and bring question terms it lacks."""
         covered = set().union(*(s.terms for s in window)) if window else set()
@@ -180,6 +222,20 @@ class ExtractiveAnswerer:
                 extras.append(s)
                 covered |= s.terms
         return extras
+
+
+def listed_names(question: str, analyzer: Analyzer) -> frozenset[str]:
+    """Terms of the names a question lists ("Ssdeep, Sdhash and Nilsimsa", "TeleMega and EasyMega")."""
+    names: set[str] = set()
+    german = detect_language(question) == "de"  # every German noun is capitalised: only names like "TeleMega" count
+    for match in NAME_LIST.finditer(question):
+        for name in NAME.findall(match.group(0)):
+            if german and not IDENTIFIER.fullmatch(name):
+                continue
+            terms = analyzer.terms(name)
+            if len(terms) == 1:
+                names.add(terms[0])
+    return frozenset(names)
 
 
 def _key(s: ScoredUnit) -> tuple[int, str, int]:

@@ -4,7 +4,7 @@ import pytest
 
 from assistant.answer import Request
 from assistant.evidence import UnitScorer, quoted_phrases
-from assistant.extractive import ExtractiveAnswerer
+from assistant.extractive import ExtractiveAnswerer, listed_names
 from assistant.keyword import KeywordIndex
 from storage.schema import Chunk, Hit
 from tests.assistant.builders import image_path, make_chunk
@@ -159,3 +159,29 @@ def test_a_table_caption_leads_to_its_row_rather_than_to_prose_citing_the_table(
     draft = ExtractiveAnswerer().answer(request)
     assert "Score: > 50; FP rate: 0.00362%; Detect rate: 29.7%" in draft.text and "0.047%" not in draft.text
     assert {c.page for c in draft.citations} == {4}
+
+
+def test_a_question_about_each_listed_name_quotes_one_statement_per_name():
+    schemes = make_chunk("paper", 1, [
+        "These schemes have been released as open source code: Ssdeep, Sdhash and Nilsimsa.",
+        "The Ssdeep scheme is a CTPH which segments the file. Ssdeep calculates the edit distance between",
+        "digests as the similarity measure. Sdhash creates a similarity digest by identifying features with",
+        "low empirical probability. Sdhash uses a similarity score by calculating a normalized entropy measure",
+        "between the two digests. The Sdhash scheme is close in spirit to a random projection method where the",
+        "distance between two vectors is the cosine distance. The Nilsimsa scheme is a bit sampling LSH which",
+        "uses the hamming distance between the digests as the similarity measure.",
+    ])
+    scorer = UnitScorer(KeywordIndex([schemes, LEDS, BUILD]))
+    question = "How do Ssdeep, Sdhash and Nilsimsa each measure the similarity of two digests?"
+    draft = ExtractiveAnswerer().answer(Request(question=question, hits=[Hit(chunk=schemes, score=1.0)], scorer=scorer,
+                                                image_path=image_path))
+    assert "edit distance" in draft.text and "entropy" in draft.text and "hamming" in draft.text
+    assert "cosine" not in draft.text and "released as open source" not in draft.text
+    assert len(draft.citations) == 3
+
+
+def test_listed_names_are_the_names_joined_by_commas_and_and():
+    analyzer = KeywordIndex([LEDS]).analyzer
+    assert listed_names("What area did TLSH, Sdhash and Ssdeep reach?", analyzer) == {"tlsh", "sdhash", "ssdeep"}
+    assert listed_names("How do I build and install the NRPE daemon?", analyzer) == frozenset()
+    assert listed_names("Soll man der Beschreibung für den Support Name und Version beifügen?", analyzer) == frozenset()  # German nouns
