@@ -14,7 +14,7 @@ LLM wrote, and feed the abstention threshold.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -142,12 +142,14 @@ def quotable(scored: Sequence[ScoredUnit]) -> list[ScoredUnit]:
 
 
 def best_window(query: Query, units: Sequence[ScoredUnit], *, max_window: int, unit_cost: float,
-                semantic_weight: float = 0.0, bonus: float = 0.0) -> tuple[float, list[ScoredUnit]]:
+                semantic_weight: float = 0.0, bonus: float = 0.0,
+                cue: Callable[[ScoredUnit], float] | None = None) -> tuple[float, list[ScoredUnit]]:
     """The run of consecutive ``units`` (one chunk's, in order) that best covers the question.
 
     Its value is the coverage of the question's terms by the run (headings at half weight), plus
     ``QUOTE_BONUS`` when it holds a phrase the question quotes, plus ``semantic_weight`` times its
-    best unit similarity, plus ``bonus``, less ``unit_cost`` for each unit after the first.
+    best unit similarity, plus ``bonus``, plus the best ``cue`` value of its units (a reason given, for
+    a why-question), less ``unit_cost`` for each unit after the first.
     Returns (value, run); (-1, []) for no units.
     """
     best: tuple[float, list[ScoredUnit]] = (-1.0, [])
@@ -156,12 +158,14 @@ def best_window(query: Query, units: Sequence[ScoredUnit], *, max_window: int, u
         context: set[str] = set()
         semantic = 0.0
         quoted = False
+        cued = 0.0
         for n, unit in enumerate(units[i : i + max_window]):
             terms |= unit.terms
             context |= unit.context_terms
             semantic = max(semantic, unit.semantic)
             quoted = quoted or unit.quoted
-            value = (query.coverage(terms, context) + QUOTE_BONUS * quoted + semantic_weight * semantic + bonus
+            cued = max(cued, cue(unit)) if cue else 0.0
+            value = (query.coverage(terms, context) + QUOTE_BONUS * quoted + semantic_weight * semantic + bonus + cued
                      - unit_cost * n)
             if value > best[0] + 1e-9:
                 best = (value, list(units[i : i + n + 1]))

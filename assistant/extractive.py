@@ -4,7 +4,8 @@ No model runs here. Units (sentences, steps, table rows, code lines) of the top 
 to the question (``assistant.evidence``). The answer is a passage:
 
 1. the run of up to ``max_window`` consecutive units of one chunk that best covers the question's
-   terms (a small bonus for the better-ranked chunk, a small cost per unit);
+   terms (a small bonus for the better-ranked chunk, a small cost per unit; for a question asking
+   why, or what motivated something, a bonus for a run that gives a reason: "because", "due to");
 2. plus the units that follow it (two, three for a question in several parts or one asking why or
    for a cause), since answers often end a sentence or two past the question's words (a cause is
    often the list after "due to the following:"); a procedure also takes the sentence
@@ -46,7 +47,11 @@ NAME_LIST = re.compile(rf"({_NAME}(?:\s*,\s*{_NAME})*)\s*,?\s+(?:and|or|und|oder
 NAME = re.compile(_NAME)
 EACH = re.compile(r"\b(each|respectively|jeweils)\b", re.I)
 NAME_CROWD = 0.1  # a unit naming other listed names too is less about this one
-REASON = re.compile(r"\b(why|causes?|caused|reasons?|warum|wieso|weshalb|ursache|grund)\b", re.I)
+REASON = re.compile(r"\b(why|causes?|caused|reasons?|motivat\w*|rationale|warum|wieso|weshalb|ursache|grund)\b", re.I)
+# Words that give a reason: a passage holding one is worth CAUSE_BONUS more for a why-question.
+CAUSAL = re.compile(r"\b(because|since|due to|owing to|as a result|so that|in order to|therefore|hence|otherwise"
+                    r"|weil|denn|deshalb|daher|damit|sonst|aufgrund|wegen)\b", re.I)
+CAUSE_BONUS = 0.15
 LINE_KINDS = ("step", "row", "code")
 END_PUNCTUATION = ".!?:;"
 
@@ -109,7 +114,7 @@ class ExtractiveAnswerer:
         runs = _runs(scored)
         if not runs:
             return []
-        window = self._best_window(query, runs)
+        window = self._best_window(query, runs, reason=bool(REASON.search(question)))
         procedural = bool(PROCEDURAL.search(question))
         broad = MULTI_PART.search(question) or REASON.search(question)  # a cause is often given a sentence or a list later
         after = self.cfg.neighbours_multi if broad else self.cfg.neighbours
@@ -132,10 +137,12 @@ class ExtractiveAnswerer:
         runs = _runs(scored)
         return max((best_window(query, units, max_window=self.cfg.max_window, unit_cost=0.0)[0] for units in runs.values()), default=0.0)
 
-    def _best_window(self, query: Query, runs: dict[int, list[ScoredUnit]]) -> list[ScoredUnit]:
-        """The run of consecutive units of one chunk that best covers the question, less a cost per unit."""
+    def _best_window(self, query: Query, runs: dict[int, list[ScoredUnit]], *, reason: bool = False) -> list[ScoredUnit]:
+        """The run of consecutive units of one chunk that best covers the question, less a cost per unit
+        (for a why-question, a run that gives a reason is worth ``CAUSE_BONUS`` more)."""
+        cue = (lambda s: CAUSE_BONUS if CAUSAL.search(s.unit.text) else 0.0) if reason else None
         found = [best_window(query, units, max_window=self.cfg.max_window, unit_cost=self.cfg.unit_cost,
-                             semantic_weight=self.cfg.semantic_weight, bonus=self.cfg.rank_prior / (1 + rank))
+                             semantic_weight=self.cfg.semantic_weight, bonus=self.cfg.rank_prior / (1 + rank), cue=cue)
                  for rank, units in runs.items()]
         return _trimmed(max(found, key=lambda f: f[0])[1])
 

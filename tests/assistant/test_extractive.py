@@ -185,3 +185,16 @@ def test_listed_names_are_the_names_joined_by_commas_and_and():
     assert listed_names("What area did TLSH, Sdhash and Ssdeep reach?", analyzer) == {"tlsh", "sdhash", "ssdeep"}
     assert listed_names("How do I build and install the NRPE daemon?", analyzer) == frozenset()
     assert listed_names("Soll man der Beschreibung für den Support Name und Version beifügen?", analyzer) == frozenset()  # German nouns
+
+
+def test_a_why_question_prefers_the_sentence_that_gives_a_reason():
+    choices = make_chunk("paper", 2, [
+        "A number of choices have been made in the algorithm. A sliding window of size 5. We selected a window",
+        "size of 5 because it had previously been used in the Nilsimsa hash, and it had proved effective.",
+        "There are 10 possible triplets of bytes from a window of 5 bytes (A, B, C, D, E). The possible",
+        "triplets are listed below.",
+    ])
+    scorer = UnitScorer(KeywordIndex([choices, LEDS, BUILD]))
+    draft = ExtractiveAnswerer().answer(Request(question="What motivated picking a five-byte window?",
+                                                hits=[Hit(chunk=choices, score=1.0)], scorer=scorer, image_path=image_path))
+    assert draft.text.startswith("We selected a window size of 5 because it had previously been used in the Nilsimsa hash")
