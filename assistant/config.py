@@ -19,6 +19,7 @@ class AnswerSettings(BaseModel):
     rerank_depth: int = Field(5, ge=0, le=100, description="Fused results re-ordered by how well their best passage covers the question (0: off)")
     rerank_weight: float = Field(1.0, ge=0, description="Weight of that passage coverage against the fused score")
     rerank_semantic: float = Field(0.5, ge=0, description="Weight of the embedding similarity of each re-ordered chunk's best passage to the question (0: passages not embedded)")
+    rerank_procedure: float = Field(0.3, ge=0, description="Added to a re-ordered chunk's passage value when it holds a procedure (command lines or numbered steps) and the question asks how to do something (0: off)")
     min_score: float = Field(0.4, ge=0.0, le=1.0, description="Evidence score (passage coverage and question terms present in the collection, 0-1) under which Folio abstains; 0.4 was calibrated on the dev set")
     llm_base_url: str | None = Field(None, description="OpenAI-compatible base URL of the chat server, e.g. http://gpu-host:8000/v1")
     llm_model: str | None = Field(None, description="Chat model name on that server")

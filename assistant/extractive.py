@@ -32,15 +32,11 @@ from assistant.analyze import Analyzer, detect_language
 from assistant.answer import Draft, Request
 from assistant.cite import Quote, cite
 from assistant.evidence import IDENTIFIER, Query, ScoredUnit, best_window, quotable
+from assistant.question_kind import PROCEDURAL
 from assistant.schema import Citation
 from assistant.units import Unit
 from storage.schema import Hit
 
-PROCEDURAL = re.compile(
-    r"\b(how (do|can|should|would) (i|we|you)|how to|what are the steps|steps?\b|procedure|walk me through"
-    r"|wie (kann|muss|soll|gehe|installiere|aktualisiere)|schritte|anleitung|vorgehen)",
-    re.I,
-)
 MULTI_PART = re.compile(r"(,|\band)\s+(what|which|how|why|when|where|who|in what|what if|was|wie|welche|wann)\b|\?.+\?", re.I)
 _NAME = r"(?:[A-Z][\w.-]*\w|[a-z]+\d\w*)"
 NAME_LIST = re.compile(rf"({_NAME}(?:\s*,\s*{_NAME})*)\s*,?\s+(?:and|or|und|oder)\s+({_NAME})")  # "Ssdeep, Sdhash and Nilsimsa"

@@ -7,7 +7,10 @@ terms, worth more when it holds a phrase the question quotes), and they are re-o
 ``fused score + weight * passage value + semantic * similarity``, where ``similarity`` is the embedding similarity of that passage to the question (five short texts
 embedded per question, cached). On the dev-set photos the passage value lifted page hit@1 from 0.73
 to 0.80 (depth 5, weight 1); the passage similarity (0.5) lifted it to 0.82 and answer accuracy from
-0.52 to 0.57 (flat for 0.25-0.5, lower hit@1 from 0.75). A chunk over a page break is also listed
+0.52 to 0.57 (flat for 0.25-0.5, lower hit@1 from 0.75). For a question asking how to do something,
+a chunk holding a procedure (two or more command lines or numbered steps) gets ``procedure`` more:
+an introduction that names the same things ranked above the commands (dev photos: nr-03 from rank
+4 to 1, hit@1 0.886 -> 0.909, nothing else moved, the same for 0.25-0.5). A chunk over a page break is also listed
 under the page that holds its passage.
 """
 
@@ -19,7 +22,9 @@ from dataclasses import dataclass, replace
 
 from assistant.evidence import QUOTE_BONUS, Query, ScoredUnit, UnitScorer, best_window, quotable
 from assistant.cite import refs_for
+from assistant.question_kind import PROCEDURAL
 from assistant.retrieve import Ranked
+from assistant.units import holds_procedure
 from storage.schema import Chunk
 
 
@@ -30,6 +35,7 @@ class RerankSettings:
     max_window: int = 4
     unit_cost: float = 0.04
     semantic: float = 0.0  # weight of the embedding similarity of each best passage to the question (0: not embedded)
+    procedure: float = 0.3  # added to the passage value of a chunk holding a procedure, for a question asking how to do something
 
 
 def passage_coverage(query: Query, window: Sequence[ScoredUnit]) -> float:
@@ -64,8 +70,11 @@ def rerank(ranked: Sequence[Ranked], query: Query, scorer: UnitScorer, cfg: Rera
     sims = _passage_similarities(query, windows, scorer) if cfg.semantic > 0 else [0.0] * len(windows)
     scale += cfg.semantic
     valued = []
+    how_to = cfg.procedure > 0 and PROCEDURAL.search(query.text) is not None
     for r, window, sim in zip(head, windows, sims, strict=True):
         value = cfg.weight * (passage_coverage(query, window) + QUOTE_BONUS * any(s.quoted for s in window)) + cfg.semantic * sim
+        if how_to and holds_procedure(scorer.units(r.chunk)):
+            value += cfg.procedure
         valued.append(replace(r, score=min(1.0, max(0.0, (r.score + value) / scale)), pages=passage_first(r.chunk, window)))
     valued.sort(key=lambda r: -r.score)
     return valued + [replace(r, score=r.score / scale) for r in tail]

@@ -58,7 +58,8 @@ class Assistant:
         self.answerer = answerer or build_answerer(self.cfg)
         self.fusion = FusionSettings(rrf_k=self.cfg.rrf_k, dense_weight=self.cfg.dense_weight,
                                      keyword_weight=self.cfg.keyword_weight, depth=self.cfg.retrieve_depth)
-        self.rerank = RerankSettings(depth=self.cfg.rerank_depth, weight=self.cfg.rerank_weight, semantic=self.cfg.rerank_semantic)
+        self.rerank = RerankSettings(depth=self.cfg.rerank_depth, weight=self.cfg.rerank_weight, semantic=self.cfg.rerank_semantic,
+                                     procedure=self.cfg.rerank_procedure)
         self.fingerprint = settings.fingerprint()
         self._corpus: _Corpus | None = None
 

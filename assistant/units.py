@@ -143,6 +143,14 @@ def _finish(chunk_id: str, text: str, raw: list[tuple[UnitKind, int, int]]) -> l
     return units
 
 
+NUMBERED_STEP = re.compile(r"^\(?\d{1,2}[.)]")
+
+
+def holds_procedure(units: list[Unit]) -> bool:
+    """Whether units include a procedure: two or more command lines or numbered steps."""
+    return sum(u.kind == "code" or (u.kind == "step" and NUMBERED_STEP.match(u.text) is not None) for u in units) >= 2
+
+
 def _names_columns(row: str) -> bool:
     """A first row that reads as column names (short cells, no bracketed values or sentences). A table
     rebuilt from a page's geometry often has none: its first row is content and must stay quotable."""

@@ -71,3 +71,17 @@ def test_a_passage_of_table_rows_is_embedded_with_the_tables_caption_and_header(
     rows = [s for s in scorer.score_hits(scorer.query("detection rate above 50"), [Ranked(chunk=table, score=1.0).hit()])
             if s.unit.kind == "row"]
     assert passage_text(rows) == "TABLE I. DETECTION RATES Score | Detect rate > 40 | 32.7% > 50 | 29.7%"
+
+
+def test_a_how_to_question_ranks_the_chunk_with_the_commands_above_an_introduction():
+    intro = make_chunk("guide", 4, ["In order to use the NRPE add-on, you need to perform some tasks on both the monitoring",
+                                    "host and the remote host that the NRPE daemon is installed on."])
+    steps = make_chunk("guide", 6, ["Compile the NRPE addon from source:", "", "```", "# ./configure", "# make all", "```", "",
+                                    "Install the daemon:", "", "```", "# make install", "```"])
+    scorer = UnitScorer(KeywordIndex([intro, steps, make_chunk("manual", 9, ["The battery charges over USB."])]))
+    ranked = [Ranked(chunk=intro, score=0.9), Ranked(chunk=steps, score=0.8)]
+    question = "How do I build and install the NRPE daemon from source on the remote host?"
+    assert rerank(ranked, scorer.query(question), scorer, RerankSettings(procedure=0.0))[0].chunk.id == intro.id
+    assert rerank(ranked, scorer.query(question), scorer, RerankSettings())[0].chunk.id == steps.id
+    other = "What does the NRPE daemon need on the remote host?"  # not a how-to question: no bonus
+    assert rerank(ranked, scorer.query(other), scorer, RerankSettings())[0].chunk.id == intro.id
