@@ -105,7 +105,8 @@ def test_reads_german_umlauts_and_eszett(engine: CpuOcr) -> None:
     ("read", "fixed"),
     [("ID Ox400", "ID 0x400"), ("Oc4b:0400", "0c4b:0400"), ("1O0 mA", "100 mA"), ("Of Oak Ox OxO", "Of Oak Ox OxO"), ("Obe", "Obe"),
      ("TABLEL FALSE POSITIVE RATES", "TABLE I FALSE POSITIVE RATES"), ("TABLE IIL AREA", "TABLE III AREA"),
-     ("TABLE LIST", "TABLE LIST"), ("Table L", "Table L")],
+     ("TABLE LIST", "TABLE LIST"), ("Table L", "Table L"), ("TABLEI. FALSE", "TABLE I. FALSE"), ("TABLEIX", "TABLE IX"),
+     ("TABLEAU", "TABLEAU"), ("FIGUREX", "FIGURE X")],
 )
 def test_confusions_are_fixed_only_in_numbers_and_captions(read: str, fixed: str) -> None:
     assert fix_confusions(read) == fixed
