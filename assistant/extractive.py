@@ -110,16 +110,17 @@ class ExtractiveAnswerer:
         runs = _runs(scored)
         if not runs:
             return []
-        window = self._best_window(query, runs, reason=bool(REASON.search(question)))
+        reason, each = bool(REASON.search(question)), bool(EACH.search(question))
+        window = self._best_window(query, runs, reason=reason)
         procedural = bool(PROCEDURAL.search(question))
-        broad = MULTI_PART.search(question) or REASON.search(question)  # a cause is often given a sentence or a list later
+        broad = MULTI_PART.search(question) or reason  # a cause is often given a sentence or a list later
         after = self.cfg.neighbours_multi if broad else self.cfg.neighbours
         window = self._with_neighbours(window, runs[window[0].rank], before=procedural, after=after)
         if procedural:
             window = self._procedure(window, runs[window[0].rank])
         chosen = self._continued(window, runs) + self._extras(query, window, runs)
-        per_name = self._per_name(question, query, names, window, runs)
-        if per_name and EACH.search(question) and len(per_name) == len(names):
+        per_name = self._per_name(query, names, window, runs, each=each)
+        if per_name and each and len(per_name) == len(names):
             chosen = self._continued(per_name, runs)  # one statement per name answers it
         else:
             chosen += per_name
@@ -184,14 +185,13 @@ class ExtractiveAnswerer:
                 i += 1
         return out
 
-    def _per_name(self, question: str, query: Query, names: frozenset[str], window: list[ScoredUnit],
-                  runs: dict[int, list[ScoredUnit]]) -> list[ScoredUnit]:
+    def _per_name(self, query: Query, names: frozenset[str], window: list[ScoredUnit],
+                  runs: dict[int, list[ScoredUnit]], *, each: bool) -> list[ScoredUnit]:
         """For a question that lists names ("How do Ssdeep, Sdhash and Nilsimsa each measure ..."), the
         best unit about each name the passage does not cover, or, when it asks about "each", about
         every name: the answer is one statement per name, often sentences apart."""
         if len(names) < 2:
             return []
-        each = bool(EACH.search(question))
         covered = set().union(*(s.terms | s.context_terms for s in window)) if window else set()
         others = {t: w for t, w in query.weights.items() if t not in names}
         total = sum(others.values()) or 1.0
