@@ -2,7 +2,7 @@
 
 Two answerers, chosen by ``AnswerSettings.answerer``: ``extractive`` (offline, quotes the
 sentences, steps or rows that answer) and ``openai`` (any OpenAI-compatible chat server). Whether
-to answer at all is decided before either runs (``assistant.abstain``), never by a model.
+to answer at all is decided before either runs (``assistant.reader``), never by a model.
 """
 
 from __future__ import annotations
@@ -11,10 +11,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
+from typing import TYPE_CHECKING
+
 from assistant.cite import ImagePath
 from assistant.evidence import UnitScorer
+from assistant.reader_model import AnswerShape
 from assistant.schema import Citation, Turn
 from storage.schema import Chunk, Hit
+
+if TYPE_CHECKING:
+    from assistant.reader import Decision
 
 OnText = Callable[[str], None]
 """Receives the answer text piece by piece as it is produced (markers already as ``[n]``)."""
@@ -32,6 +38,8 @@ class Request:
     on_text: OnText | None = None
     search_text: str = ""  # the question with the conversation's context, as retrieval used it ("" = the question)
     following: Callable[[Chunk], Chunk | None] | None = None  # the chunk after a chunk in its document's reading order
+    decision: Decision | None = None  # the reader's ranked candidate passages (``assistant.reader``)
+    shape: AnswerShape = field(default_factory=AnswerShape)  # the extractive answer's fitted shape
 
     @property
     def query_text(self) -> str:

@@ -2,7 +2,9 @@
 
 ``chunk.refs`` say, for each line, which characters ``[start, end)`` of ``chunk.text`` it holds
 and where the line is on its page. A quote's boxes are the boxes of the lines whose ranges
-overlap the quote, with lines that touch vertically (in the same column) merged into one box.
+overlap the quote, one box per printed line: pieces of one line (a line read in several boxes)
+merge, lines above each other do not, so the highlight of a sentence that begins mid-line is the
+lines it is on, not the rectangle around a whole paragraph.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from storage.schema import BBox, Chunk, SourceRef
 ImagePath = Callable[[str, int], str]
 """``image_path(doc_id, page)``: the path of a stored page image."""
 
-MERGE_GAP = 0.8  # lines closer than this many line heights (and overlapping in x) merge into one box
+SAME_LINE = 0.5  # boxes whose vertical overlap is at least this share of the lower one are pieces of one line
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,7 @@ def refs_for(chunk: Chunk, start: int, end: int) -> list[SourceRef]:
 
 
 def merge_boxes(boxes: Sequence[BBox]) -> tuple[BBox, ...]:
-    """Line boxes with vertically adjacent lines of the same column merged, top to bottom."""
+    """Line boxes with the pieces of each printed line (same height, touching in x) merged, top to bottom."""
     merged: list[BBox] = []
     for box in sorted(boxes, key=lambda b: (b.y0, b.x0)):
         for i, other in enumerate(merged):
@@ -49,9 +51,9 @@ def merge_boxes(boxes: Sequence[BBox]) -> tuple[BBox, ...]:
 
 def _adjacent(a: BBox, b: BBox) -> bool:
     height = max(min(a.height, b.height), 1.0)
-    gap = max(b.y0 - a.y1, a.y0 - b.y1)
-    x_overlap = min(a.x1, b.x1) - max(a.x0, b.x0)
-    return gap <= MERGE_GAP * height and x_overlap > -height
+    y_overlap = min(a.y1, b.y1) - max(a.y0, b.y0)
+    x_gap = max(b.x0 - a.x1, a.x0 - b.x1)
+    return y_overlap >= SAME_LINE * height and x_gap <= height
 
 
 def cite(quotes: Sequence[Quote], image_path: ImagePath, first: int = 1) -> list[list[Citation]]:

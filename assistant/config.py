@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
@@ -16,11 +17,10 @@ class AnswerSettings(BaseModel):
     rrf_k: float = Field(60.0, gt=0, description="Reciprocal rank fusion constant: larger values flatten rank differences")
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense (embedding) ranking in the fusion")
     keyword_weight: float = Field(1.0, ge=0, description="Weight of the BM25 keyword ranking in the fusion")
-    rerank_depth: int = Field(5, ge=0, le=100, description="Fused results re-ordered by how well their best passage covers the question (0: off)")
-    rerank_weight: float = Field(1.0, ge=0, description="Weight of that passage coverage against the fused score")
-    rerank_semantic: float = Field(0.5, ge=0, description="Weight of the embedding similarity of each re-ordered chunk's best passage to the question (0: passages not embedded)")
-    rerank_procedure: float = Field(0.3, ge=0, description="Added to a re-ordered chunk's passage value when it holds a procedure (command lines or numbered steps) and the question asks how to do something (0: off)")
-    min_score: float = Field(0.4, ge=0.0, le=1.0, description="Evidence score (passage coverage and question terms present in the collection, 0-1) under which Folio abstains; 0.4 was calibrated on the dev set")
+    reader_depth: int = Field(5, ge=1, le=50, description="Retrieved chunks whose passages become answer candidates, scored by the fitted reader (assistant/reader_model.json)")
+    reader_window: int = Field(3, ge=1, le=8, description="Units (sentences, steps, rows) in one candidate passage, at most")
+    reader_semantic_chunks: int = Field(3, ge=0, le=50, description="Of those chunks, how many have their units embedded and compared with the question (0: lexical features only; each adds embedding time on first sight of a chunk)")
+    reader_model: Path | None = Field(None, description="A reader model file written by 'folio fit-reader' (default: the one shipped in assistant/reader_model.json)")
     llm_base_url: str | None = Field(None, description="OpenAI-compatible base URL of the chat server, e.g. http://gpu-host:8000/v1")
     llm_model: str | None = Field(None, description="Chat model name on that server")
     llm_api_key: SecretStr | None = Field(None, description="Bearer key for the chat server, if it needs one")

@@ -7,14 +7,14 @@ contains, with terms of its headings (the chunk's heading path and the heading a
 unit) and, for a table row, of the table's first row counting at half weight. A row's table
 caption ("TABLE I. FALSE POSITIVE AND DETECTION RATES ...") counts as the row's own words: it
 says what every row is, and "Table I at a threshold above 50" is the row "> 50" of that table.
-The same scores pick the sentences of an extractive answer, find the lines behind a sentence an
-LLM wrote, and feed the abstention threshold.
+These matches are features of the candidate passages (``assistant.candidates``) and find the lines
+behind a sentence an LLM wrote.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -29,7 +29,6 @@ from storage.schema import Chunk, Hit
 CONTEXT_WEIGHT = 0.5  # weight of a term found only in the unit's heading or table header
 IDENTIFIER = re.compile(r"\b(?=\w*[a-zA-Z])(?=\w*(?:\d|_|[a-z][A-Z]))\w{3,}\b")  # rnx2rtkp, check_nrpe, TeleMega, MD5
 IDENTIFIER_WEIGHT = 2.0
-QUOTE_BONUS = 1.0  # value of a passage holding a phrase the question quotes, as much as covering all its terms
 QUOTED = re.compile(r"(?<![\w])['‘\"“„]([^'‘’\"“”]{3,}?)['’\"”“](?![\w])")
 MAX_CACHED_VECTORS = 20000  # unit and passage vectors kept (about 30 MB at 384 dims); the cache starts over beyond
 
@@ -107,8 +106,8 @@ class UnitScorer:
             out = [replace(s, semantic=float(sim)) for s, sim in zip(out, sims, strict=True)]
         return out
 
-    def similarities(self, question: str, texts: Sequence[str]) -> list[float]:
-        """Cosine similarity of the question to each text (texts' vectors are cached)."""
+    def similarities(self, question: str, texts: Sequence[str], vector: Sequence[float] | None = None) -> list[float]:
+        """Cosine similarity of the question (its ``vector`` when already embedded) to each text (texts' vectors are cached)."""
         assert self.embedder is not None
         missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
         if len(self._vectors) + len(missing) > self.max_cached:
@@ -117,7 +116,7 @@ class UnitScorer:
         if missing:
             for text, vector in zip(missing, self.embedder.embed_documents(missing), strict=True):
                 self._vectors[text] = np.asarray(vector, dtype=np.float32)
-        q = np.asarray(self.embedder.embed_query(question), dtype=np.float32)
+        q = np.asarray(self.embedder.embed_query(question) if vector is None else vector, dtype=np.float32)
         return [float(self._vectors[t] @ q) for t in texts]
 
     def match(self, query: Query, text: str, context: str = "", lang: Language | None = None) -> float:
@@ -139,37 +138,6 @@ QUOTABLE_EXCLUDED = ("heading", "header")  # read as the context of other units,
 
 def quotable(scored: Sequence[ScoredUnit]) -> list[ScoredUnit]:
     return [s for s in scored if s.unit.kind not in QUOTABLE_EXCLUDED]
-
-
-def best_window(query: Query, units: Sequence[ScoredUnit], *, max_window: int, unit_cost: float,
-                semantic_weight: float = 0.0, bonus: float = 0.0,
-                cue: Callable[[ScoredUnit], float] | None = None) -> tuple[float, list[ScoredUnit]]:
-    """The run of consecutive ``units`` (one chunk's, in order) that best covers the question.
-
-    Its value is the coverage of the question's terms by the run (headings at half weight), plus
-    ``QUOTE_BONUS`` when it holds a phrase the question quotes, plus ``semantic_weight`` times its
-    best unit similarity, plus ``bonus``, plus the best ``cue`` value of its units (a reason given, for
-    a why-question), less ``unit_cost`` for each unit after the first.
-    Returns (value, run); (-1, []) for no units.
-    """
-    best: tuple[float, list[ScoredUnit]] = (-1.0, [])
-    for i in range(len(units)):
-        terms: set[str] = set()
-        context: set[str] = set()
-        semantic = 0.0
-        quoted = False
-        cued = 0.0
-        for n, unit in enumerate(units[i : i + max_window]):
-            terms |= unit.terms
-            context |= unit.context_terms
-            semantic = max(semantic, unit.semantic)
-            quoted = quoted or unit.quoted
-            cued = max(cued, cue(unit)) if cue else 0.0
-            value = (query.coverage(terms, context) + QUOTE_BONUS * quoted + semantic_weight * semantic + bonus + cued
-                     - unit_cost * n)
-            if value > best[0] + 1e-9:
-                best = (value, list(units[i : i + n + 1]))
-    return best
 
 
 def quoted_phrases(question: str) -> tuple[str, ...]:

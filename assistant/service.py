@@ -1,6 +1,7 @@
 """The read path's one entry: ``ask(question, ...)`` -> a cited ``Answer`` (or an honest abstention).
 
-    question -> embed -> retrieve (dense + BM25, fused) -> assess evidence -> abstain, or answer -> cite
+    question -> read once -> retrieve (dense + BM25, fused) -> candidate passages with features
+             -> fitted reader (re-order, abstain?) -> answer from the ranked candidates -> cite
 
 ``Assistant`` is built once per entry point from ``Settings`` (the Streamlit app caches it): it
 holds the embedder, the store, the library and the answerer, and keeps a keyword index of the
@@ -16,12 +17,14 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from assistant.abstain import assess
 from assistant.answer import Answerer, OnText, Request
+from assistant.candidates import CandidateSettings, Reading, build_reading
 from assistant.config import AnswerSettings
 from assistant.evidence import UnitScorer
 from assistant.keyword import KeywordIndex
-from assistant.rerank import RerankSettings, rerank
+from assistant.question import read_question
+from assistant.reader import Decision, decide
+from assistant.reader_model import MODEL_PATH, ReaderModel, load_model
 from assistant.retrieve import FusionSettings, Ranked, retrieve
 from assistant.schema import Answer, PageRef, Turn
 from assistant.settings import Settings
@@ -58,8 +61,9 @@ class Assistant:
         self.answerer = answerer or build_answerer(self.cfg)
         self.fusion = FusionSettings(rrf_k=self.cfg.rrf_k, dense_weight=self.cfg.dense_weight,
                                      keyword_weight=self.cfg.keyword_weight, depth=self.cfg.retrieve_depth)
-        self.rerank = RerankSettings(depth=self.cfg.rerank_depth, weight=self.cfg.rerank_weight, semantic=self.cfg.rerank_semantic,
-                                     procedure=self.cfg.rerank_procedure)
+        self.candidates = CandidateSettings(depth=self.cfg.reader_depth, max_window=self.cfg.reader_window,
+                                            semantic_chunks=self.cfg.reader_semantic_chunks)
+        self.model: ReaderModel = load_model(self.cfg.reader_model or MODEL_PATH)
         self.fingerprint = settings.fingerprint()
         self._corpus: _Corpus | None = None
 
@@ -74,36 +78,56 @@ class Assistant:
         """Answer ``question`` from the collection (only ``doc_ids`` when given).
 
         ``history`` holds the earlier turns for follow-up questions; ``stream`` receives the
-        answer text as it is produced. Abstains, listing the closest pages, when the evidence
-        score is under ``min_score``.
+        answer text as it is produced. Abstains, listing the closest pages, when the fitted
+        reader judges that the pages do not answer it.
         """
         started = time.perf_counter()
+        reading, allowed = self.read(question, history=history, doc_ids=doc_ids)
+        return self.finish(reading, self.model, question=question, history=history, allowed=allowed, stream=stream,
+                           started=started)
+
+    def read(self, question: str, *, history: Sequence[Turn] = (), doc_ids: Collection[str] | None = None) -> tuple[Reading, set[str]]:
+        """Everything the read path knows before a fitted weight is applied: the question read once,
+        the fused retrieval and the candidate passages with their features."""
         corpus = self.corpus()
         allowed = set(corpus.records) if doc_ids is None else set(corpus.records) & set(doc_ids)
         query_text = _with_context(question, history)
         vector = self.handles.embedder.embed_query(query_text)
-        query = corpus.scorer.query(query_text)
+        read = read_question(query_text, corpus.keywords)
         ranked = retrieve(query_text, vector, self.handles.store, corpus.keywords, allowed, self.fusion)
-        ranked = rerank(ranked, query, corpus.scorer, self.rerank)
-        evidence = assess(query, ranked, corpus.scorer, corpus.keywords, question=question)
-        pages = self.pages(ranked, corpus)
+        return build_reading(read, ranked, corpus.scorer, self.candidates, vector), allowed
+
+    def finish(self, reading: Reading, model: ReaderModel, *, question: str, history: Sequence[Turn] = (),
+               allowed: Collection[str] = (), stream: OnText | None = None, started: float | None = None) -> Answer:
+        """Apply ``model`` to ``reading``: re-order, abstain or answer, cite."""
+        started = time.perf_counter() if started is None else started
+        corpus = self.corpus()
+        decision = decide(reading, model)
+        pages = self.pages(decision.ranked, corpus)
         retrieved = time.perf_counter()
-        base = {"question": question, "pages": pages, "evidence": evidence.score, "settings_fingerprint": self.fingerprint}
-        if not allowed or evidence.score < self.cfg.min_score:
-            text = abstention_text(question, pages, no_documents=not allowed, reason=evidence.reason)
+        base = {"question": question, "pages": pages, "evidence": decision.answerable, "settings_fingerprint": self.fingerprint}
+        if not allowed or decision.abstain:
+            text = abstention_text(question, pages, no_documents=not allowed, reason=decision.reason)
             if stream:
                 stream(text)
             timings = {"retrieve": retrieved - started, "answer": 0.0, "total": time.perf_counter() - started}
             return Answer(text=text, abstained=True, answerer="abstain", timings=timings, **base)
-        request = Request(question=question, hits=[r.hit() for r in ranked[: self.cfg.top_k]], scorer=corpus.scorer,
-                          image_path=lambda doc_id, page: self.image_path(corpus, doc_id, page), history=history, on_text=stream,
-                          search_text=query_text, following=lambda chunk: self._following(corpus, chunk, allowed))
-        draft = self.answerer.answer(request)
+        draft = self.answerer.answer(self.request(decision, corpus, allowed, question=question, history=history, stream=stream,
+                                                  model=model))
         done = time.perf_counter()
         timings = {"retrieve": retrieved - started, "answer": done - retrieved, "total": done - started}
-        log.info("asked %r: %d citations, evidence %.3f, %.0f ms", question, len(draft.citations), evidence.score, 1000 * (done - started))
+        log.info("asked %r: %d citations, answerable %.3f, %.0f ms", question, len(draft.citations), decision.answerable,
+                 1000 * (done - started))
         return Answer(text=draft.text, citations=draft.citations, dropped_ids=draft.dropped_ids,
                       answerer=self.answerer.name, timings=timings, **base)
+
+    def request(self, decision: Decision, corpus: _Corpus, allowed: Collection[str], *, question: str,
+                history: Sequence[Turn], stream: OnText | None, model: ReaderModel) -> Request:
+        """What an answerer gets: the reader's decision, and the chunks in the reader's order."""
+        return Request(question=question, hits=[r.hit() for r in decision.ranked[: self.cfg.top_k]], scorer=corpus.scorer,
+                       image_path=lambda doc_id, page: self.image_path(corpus, doc_id, page), history=history, on_text=stream,
+                       search_text=decision.reading.question.text,
+                       following=lambda chunk: self._following(corpus, chunk, allowed), decision=decision, shape=model.answer)
 
     def corpus(self) -> _Corpus:
         """The keyword index and manifests of the visible documents, rebuilt when they change."""

@@ -69,4 +69,7 @@ class Settings(BaseSettings, IngestSettings, StoreSettings, AnswerSettings, UiSe
         front-end settings), stamped on answers and eval runs."""
         shaping = {name for cls in (IngestSettings, StoreSettings, AnswerSettings) for name in cls.model_fields}
         dump = {k: v for k, v in self.public_dump().items() if k in shaping and not k.endswith("api_key")}
+        from assistant.reader_model import MODEL_PATH, model_hash
+
+        dump["reader_model_sha256"] = model_hash(self.reader_model or MODEL_PATH)  # the fitted weights shape answers too
         return hashlib.sha256(json.dumps(dump, sort_keys=True, default=str).encode()).hexdigest()[:12]

@@ -13,19 +13,21 @@ HEADLINE = ("ocr_cer", "ocr_line_recall", "retrieval_hit@1", "retrieval_hit@5", 
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("eval", help="run a QA set (pages.jsonl, qa.jsonl, images/) and write scores, a report and plots")
-    p.add_argument("set_dir", type=Path, metavar="SET_DIR", help="eval set folder in the dev-set format")
+    p = sub.add_parser("eval", help="run QA sets (pages.jsonl, qa.jsonl, images/) and write scores, a report and plots per set, pooled figures for several")
+    p.add_argument("set_dirs", type=Path, nargs="+", metavar="SET_DIR", help="eval set folders in the dev-set format")
     p.add_argument("--images", choices=["photo", "scan"], default="photo", help="which images of the set to ingest (default photo)")
-    p.add_argument("--out", type=Path, help="run folder to create (default: a new folder under <data dir>/evals)")
+    p.add_argument("--out", type=Path, help="run folder to create (default: a new folder under <data dir>/evals); with several sets, one subfolder per set")
     add_settings_flags(p, "collection", "engine", "embedder", "answerer", "json")
     p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from cli.progress import PageProgress
-    from evals.runner import Listener, RunRequest, run_eval
+    from evals.runner import Listener, RunRequest, pooled_summary, run_eval
 
     settings = build_settings(args)
+    several = len(args.set_dirs) > 1
+    results = []
     with PageProgress(enabled=not args.json) as progress:
         console = progress.console
 
@@ -35,14 +37,26 @@ def run(args: argparse.Namespace) -> int:
 
         listener = Listener(note=lambda m: console.print(m, highlight=False, markup=False), pages=progress.update,
                             ingested=progress.report, asked=asked)
-        request = RunRequest(set_dir=args.set_dir, images=args.images, out=args.out, collection=args.collection, listener=listener)
-        result = run_eval(request, settings)
+        for set_dir in args.set_dirs:
+            out = args.out / set_dir.name if (args.out is not None and several) else args.out
+            request = RunRequest(set_dir=set_dir, images=args.images, out=out, collection=args.collection, listener=listener)
+            results.append(run_eval(request, settings))
+    pooled = pooled_summary([r.run_dir for r in results]) if several else None
     if args.json:
-        print_json({"run_dir": str(result.run_dir), **result.summary})
+        body = {"run_dir": str(results[0].run_dir), **results[0].summary} if not several else {
+            "sets": {r.summary["run"]["set_dir"]: {"run_dir": str(r.run_dir), **r.summary} for r in results}, "pooled": pooled}
+        print_json(body)
         return 0
+    columns = [(r.run_dir.name.split("-", 2)[-1], r.summary) for r in results] + ([("pooled", pooled)] if pooled else [])
     width = max(len(k) for k in HEADLINE)
+    print(f"{'':<{width}}  " + "  ".join(f"{name[:22]:>22}" for name, _ in columns))
     for key in HEADLINE:
-        value = result.summary.get(key)
-        print(f"{key:<{width}}  {'-' if value is None else round(value, 4)}")
-    print(f"run folder: {result.run_dir}")
+        cells = "  ".join(f"{_fmt(summary.get(key)):>22}" for _, summary in columns)
+        print(f"{key:<{width}}  {cells}")
+    for r in results:
+        print(f"run folder: {r.run_dir}")
     return 0
+
+
+def _fmt(value: object) -> str:
+    return "-" if value is None else str(round(value, 4)) if isinstance(value, float) else str(value)

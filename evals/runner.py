@@ -154,6 +154,16 @@ def ask_all(eval_set: EvalSet, frame: SetFrame, ask: Ask, items_path: Path, list
     return results
 
 
+def pooled_summary(run_dirs: list[Path]) -> dict[str, Any]:
+    """The answer, retrieval and latency figures over the items of several runs together (OCR stays per set)."""
+    from evals.summary import by_type, latency_metrics, qa_metrics
+
+    items = [ItemResult.model_validate_json(line) for d in run_dirs for line in (d / "items.jsonl").read_text(encoding="utf-8").splitlines()
+             if line.strip()]
+    pages = sum(json.loads((d / "summary.json").read_text(encoding="utf-8")).get("n_pages", 0) for d in run_dirs)
+    return {**qa_metrics(items), **latency_metrics(items), "n_pages": pages, "n_items": len(items), "by_type": by_type(items)}
+
+
 def make_run_dir(request: RunRequest, settings: Settings, eval_set: EvalSet, started: datetime) -> Path:
     if request.out is not None:
         out = Path(request.out)

@@ -12,21 +12,23 @@ def test_a_quote_maps_to_the_lines_it_overlaps():
     assert [r.start for r in refs] == [len(LINES[0]) + 1]
 
 
-def test_adjacent_lines_merge_and_separate_ones_do_not():
+def test_pieces_of_one_line_merge_and_lines_above_each_other_do_not():
     a = BBox(x0=100, y0=100, x1=400, y1=130)
-    b = BBox(x0=100, y0=140, x1=300, y1=170)  # 10 px under a
+    a2 = BBox(x0=410, y0=102, x1=600, y1=131)  # the rest of line a, read as a second box
+    b = BBox(x0=100, y0=140, x1=300, y1=170)  # the next line, 10 px under a
     c = BBox(x0=100, y0=300, x1=300, y1=330)  # far below
     d = BBox(x0=900, y0=100, x1=1200, y1=130)  # next column, same height
-    assert merge_boxes([c, b, a, d]) == (BBox(x0=100, y0=100, x1=400, y1=170), d, c)
+    assert merge_boxes([c, b, a2, a, d]) == (BBox(x0=100, y0=100, x1=600, y1=131), d, b, c)
 
 
-def test_citation_has_page_merged_boxes_quote_and_image():
+def test_citation_has_page_line_boxes_quote_and_image():
     chunk = make_chunk("d1", 3, LINES)
     start = 0
     end = chunk.text.index("lit.") + 4
     [[citation]] = cite([Quote(chunk=chunk, start=start, end=end, text="When ... lit.")], image_path, first=4)
     assert citation.n == 4 and citation.page == 3 and citation.doc_id == "d1"
-    assert citation.boxes == (BBox(x0=100, y0=100, x1=100 + 12 * len(LINES[1]), y1=170),)
+    assert citation.boxes == (BBox(x0=100, y0=100, x1=100 + 12 * len(LINES[0]), y1=130),
+                              BBox(x0=100, y0=140, x1=100 + 12 * len(LINES[1]), y1=170))
     assert citation.image == "/images/d1/p0003.jpg"
 
 

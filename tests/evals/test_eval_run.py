@@ -65,3 +65,47 @@ def test_second_run_reuses_the_collection_and_never_overwrites(photo_runs):
     assert s2["ingest_seconds_per_page"] == pytest.approx(s1["ingest_seconds_per_page"])
     assert s2["ocr_cer"] == pytest.approx(s1["ocr_cer"])
     assert main(["eval", str(MINI), "--out", str(run1)]) == 1  # an existing run folder is refused
+
+
+def test_several_runs_pool_their_items(photo_runs):
+    from evals.runner import pooled_summary
+
+    run1, run2 = photo_runs
+    one = json.loads((run1 / "summary.json").read_text())
+    pooled = pooled_summary([run1, run2])
+    assert pooled["n_items"] == 2 * one["n_items"] and pooled["n_pages"] == 2 * one["n_pages"]
+    assert pooled["answer_accuracy"] == pytest.approx(one["answer_accuracy"])  # the same answers twice
+    assert set(pooled["by_type"]) == set(one["by_type"])
+
+
+def test_fit_reader_reports_held_out_and_in_sample_figures_without_touching_the_shipped_model(photo_runs, capsys):
+    from assistant.reader_model import MODEL_PATH, parse_model
+
+    run1, _ = photo_runs
+    root = run1.parent
+    shipped = MODEL_PATH.read_bytes()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("FOLIO_DATA_DIR", str(root / "data"))
+        mp.chdir(root)
+        capsys.readouterr()
+        assert main(["fit-reader", str(MINI), "--images", "photo", "--folds", "2", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    pooled = out["report"]["photo"]["pooled"]
+    n = len((MINI / "qa.jsonl").read_text().splitlines())
+    assert pooled["held_out"]["n_items"] == pooled["in_sample"]["n_items"] == n
+    assert 0.0 <= pooled["held_out"]["answer_accuracy"] <= 1.0
+    run_dir = Path(out["run_dir"])
+    model = parse_model(json.loads((run_dir / "reader_model.json").read_text()))
+    assert model.info["folds"] == 2 and model.info["questions"] == n
+    assert MODEL_PATH.read_bytes() == shipped  # only --write replaces it
+
+
+def test_folds_keep_each_document_whole():
+    from evals.fit_reader import fold_of
+
+    groups = [f"set/doc{i}" for i in range(7)] + ["set/?q1", "set/?q2"]
+    folds = {g: fold_of(g, groups + groups, 3) for g in groups}
+    assert set(folds.values()) <= {0, 1, 2}
+    docs = [g for g in groups if "?" not in g]
+    assert sorted(list(folds[g] for g in docs).count(k) for k in range(3)) == [2, 2, 3]  # documents dealt evenly
+    assert fold_of("set/?q1", groups, 3) == folds["set/?q1"]  # an unanswerable question's fold is stable
