@@ -45,6 +45,9 @@ def run(args: argparse.Namespace) -> int:
         for name, m in rows:
             cells = "".join(f"{_fmt(m['held_out'].get(k)) + ' / ' + _fmt(m['in_sample'].get(k)):>22}" for k in SHOWN)
             print(f"{name:<24}{cells}")
+        off = block.get("off_topic_abstained")
+        if off:
+            print(f"off-topic questions (other sets' questions asked here): {off['n_items']}, abstained {_fmt(off['held_out'])} / {_fmt(off['in_sample'])}")
     print(f"\nrun folder: {run_dir}" + ("; model written to " + str(MODEL_PATH) if args.write else ""))
     return 0
 

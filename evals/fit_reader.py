@@ -5,6 +5,11 @@
    features. Nothing fitted is involved yet, so this is done once.
 2. A candidate is labelled positive when one of its lines lies on an evidence span of the item
    (the line's box, mapped into the set image, is at least half inside an evidence box).
+   Each collection is also asked a share of the *other* sets' questions (``FOREIGN_EVERY``): off-topic
+   questions its pages cannot answer. The sets' own unanswerable questions are near misses (the
+   pages name the thing, not the fact), so without these the abstention would never learn that a
+   question about something else entirely is unanswerable. They train the abstention only and are
+   reported apart ("off-topic abstained"), never mixed into the sets' figures.
 3. Folds are made of whole documents (both image kinds of a document in the same fold; an
    unanswerable question goes to a fold by a hash of its id). For each fold the weights are fitted
    on the other folds only (``fit``) and the fold's questions are answered with them through
@@ -48,6 +53,7 @@ from evals.item_scores import ItemResult, score_item
 from evals.scorers import answer_correct
 from evals.summary import by_type, latency_metrics, qa_metrics
 
+FOREIGN_EVERY = 4  # every 4th question of the other sets is asked of each collection as an off-topic question
 MAX_PAIRS = 200  # (positive, negative) candidate pairs drawn per question, at most
 FALSE_ABSTAIN = 0.06  # target false-abstention rate on the training questions (held out it comes out higher; the bound is 0.10)
 LINE_IN_EVIDENCE = 0.5  # share of a line's box inside an evidence box for the line to be evidence
@@ -60,7 +66,7 @@ class ItemReading:
     set_name: str
     kind: ImageKind
     item: QaItem
-    group: str  # the fold group: "<set>/<doc_id>", or "<set>/?<item id>" for an unanswerable question
+    group: str  # the fold group: "<set>/<doc_id>", or "<set>/?<item id>" for an unanswerable or off-topic question
     reading: Reading
     labels: np.ndarray  # per candidate, 1.0 when it holds evidence
     allowed: set[str]
@@ -68,6 +74,7 @@ class ItemReading:
     assistant: Any
     frame: SetFrame
     eval_set: EvalSet
+    foreign: bool = False  # a question of another set: unanswerable here, for training the abstention only
 
 
 @dataclass(frozen=True)
@@ -84,8 +91,9 @@ def collect(set_dirs: Sequence[Path], kinds: Sequence[ImageKind], settings: Sett
     from evals.runner import RunRequest, ingest
 
     out: list[ItemReading] = []
-    for set_dir in set_dirs:
-        eval_set = load_set(set_dir)
+    sets = [load_set(d) for d in set_dirs]
+    for set_dir, eval_set in zip(set_dirs, sets, strict=True):
+        foreign = [i for other in sets if other.name != eval_set.name for i in other.items[::FOREIGN_EVERY]]
         for kind in kinds:
             note(f"{eval_set.name} ({kind}): ingesting or reusing the pages")
             ingested = ingest(eval_set, RunRequest(set_dir=set_dir, images=kind), settings)
@@ -100,6 +108,11 @@ def collect(set_dirs: Sequence[Path], kinds: Sequence[ImageKind], settings: Sett
                 group = f"{eval_set.name}/{item.doc_id}" if item.doc_id else f"{eval_set.name}/?{item.id}"
                 out.append(ItemReading(eval_set.name, kind, item, group, reading, label(reading, item, frame, eval_set),
                                        allowed, ms, assistant, frame, eval_set))
+            for item in foreign:
+                off = item.model_copy(update={"doc_id": None, "page": None, "acceptable_answers": (), "evidence": ()})
+                reading, allowed = assistant.read(off.question)
+                out.append(ItemReading(eval_set.name, kind, off, f"{eval_set.name}/?~{item.id}", reading,
+                                       np.zeros(len(reading.candidates)), allowed, 0.0, assistant, frame, eval_set, foreign=True))
     return out
 
 
@@ -183,7 +196,10 @@ def fit(train: Sequence[ItemReading], options: FitOptions) -> ReaderModel:
     model = ReaderModel(candidate=candidate, abstain=placeholder, threshold=0.0)
     ax = np.vstack([abstain_features(r.reading, decide(r.reading, model).best) for r in train])
     ay = np.array([float(r.item.gold is not None) for r in train])
-    abstain = _linear(ax, ay, np.ones(len(train)), ABSTAIN_FEATURES, options.c)
+    # Off-topic questions weigh as much in all as the sets' own unanswerable ones: both kinds of "no" count.
+    near, off = sum(r.item.gold is None and not r.foreign for r in train), sum(r.foreign for r in train)
+    aw = np.array([near / off if r.foreign and off and near else 1.0 for r in train])
+    abstain = _linear(ax, ay, aw, ABSTAIN_FEATURES, options.c)
     model = replace(model, abstain=abstain)
     probs = np.array([decide(r.reading, model).answerable for r, a in zip(train, ay, strict=True) if a])
     threshold = float(np.quantile(probs, options.false_abstain)) if len(probs) else 0.5
@@ -226,7 +242,7 @@ def cross_validate(readings: Sequence[ItemReading], options: FitOptions,
         models.append(model)
         for i, (r, f) in enumerate(zip(readings, folds, strict=True)):
             if f == k:
-                held[i] = score(r, model)
+                held[i] = score(r, model)  # off-topic questions too: their abstention is reported apart
         note(f"fold {k + 1}/{options.folds}: {sum(f == k for f in folds)} held-out questions")
     full = fit(readings, options)
     inside = [score(r, full) for r in readings]
@@ -234,8 +250,16 @@ def cross_validate(readings: Sequence[ItemReading], options: FitOptions,
 
 
 def report(readings: Sequence[ItemReading], held: Sequence[ItemResult], inside: Sequence[ItemResult]) -> dict[str, Any]:
-    """Held-out and in-sample metrics: pooled per image kind, per set and per question type."""
+    """Held-out and in-sample metrics: pooled per image kind, per set and per question type (the sets'
+    own questions), and how many off-topic questions were abstained on."""
     out: dict[str, Any] = {}
+    own = [i for i, r in enumerate(readings) if not r.foreign]
+    off = [i for i, r in enumerate(readings) if r.foreign]
+    off_topic = {kind: {"n_items": sum(readings[i].kind == kind for i in off),
+                        "held_out": _share([held[i].abstained for i in off if readings[i].kind == kind]),
+                        "in_sample": _share([inside[i].abstained for i in off if readings[i].kind == kind])}
+                 for kind in sorted({readings[i].kind for i in off})}
+    readings, held, inside = [readings[i] for i in own], [held[i] for i in own], [inside[i] for i in own]
     keys = [(r.set_name, r.kind) for r in readings]
     for kind in sorted({k for _, k in keys}):
         sel = [i for i, (_, k) in enumerate(keys) if k == kind]
@@ -247,8 +271,13 @@ def report(readings: Sequence[ItemReading], held: Sequence[ItemResult], inside: 
         for set_name in sorted({s for s, _ in keys}):
             ss = [i for i in sel if keys[i][0] == set_name]
             block["by_set"][set_name] = {"held_out": _metrics([held[i] for i in ss]), "in_sample": _metrics([inside[i] for i in ss])}
+        block["off_topic_abstained"] = off_topic.get(kind)
         out[kind] = block
     return out
+
+
+def _share(flags: Sequence[bool]) -> float | None:
+    return sum(flags) / len(flags) if flags else None
 
 
 def _metrics(items: Sequence[ItemResult]) -> dict[str, Any]:
@@ -273,7 +302,8 @@ def run_fit(set_dirs: Sequence[Path], kinds: Sequence[ImageKind], settings: Sett
         "images": list(kinds),
         "folds": options.folds,
         "false_abstain_target": options.false_abstain,
-        "questions": len(readings),
+        "questions": sum(not r.foreign for r in readings),
+        "off_topic_questions": sum(r.foreign for r in readings),
         "candidates": int(sum(len(r.labels) for r in readings)),
         "positives": int(sum(r.labels.sum() for r in readings)),
         "held_out": {k: v["pooled"]["held_out"] for k, v in result.items()},
@@ -284,7 +314,7 @@ def run_fit(set_dirs: Sequence[Path], kinds: Sequence[ImageKind], settings: Sett
                                                      "fold_models": [m.to_json() for m in models]}, indent=1, default=str))
     with (run_dir / "items-held-out.jsonl").open("w") as fh:
         for r, h in zip(readings, held, strict=True):
-            fh.write(json.dumps({"set": r.set_name, "kind": r.kind, **h.model_dump()}, default=str) + "\n")
+            fh.write(json.dumps({"set": r.set_name, "kind": r.kind, "off_topic": r.foreign, **h.model_dump()}, default=str) + "\n")
     full.save(run_dir / "reader_model.json")
     if write is not None:
         full.save(write)
