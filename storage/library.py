@@ -21,6 +21,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -36,6 +37,15 @@ from storage.schema import DocumentRecord
 log = logging.getLogger(__name__)
 
 MANIFEST = "document.json"
+DOC_ID = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_]{0,63}$")  # ingest makes 16 hex digits; one plain name, never a path
+
+
+def check_doc_id(doc_id: str) -> str:
+    """``doc_id`` if it can only name a document folder (no '/', '..' or other path), else ``NotFound``."""
+    if not isinstance(doc_id, str) or not DOC_ID.match(doc_id):
+        shown = repr(doc_id)[:80]
+        raise NotFound(f"{shown} is not a document id (ids are 16 hex digits); 'folio docs list' shows the stored documents")
+    return doc_id
 
 
 class Library:
@@ -44,7 +54,7 @@ class Library:
 
     # -- paths -------------------------------------------------------------------------------
     def doc_dir(self, collection: str, doc_id: str) -> Path:
-        return self.root / check_collection_name(collection) / "docs" / doc_id
+        return self.root / check_collection_name(collection) / "docs" / check_doc_id(doc_id)
 
     def page_image(self, collection: str, doc_id: str, page: int) -> Path:
         record = self.get(collection, doc_id)
@@ -94,7 +104,7 @@ class Library:
     # -- writing -----------------------------------------------------------------------------
     def staging_dir(self, collection: str, doc_id: str) -> Path:
         """A fresh private folder to write a document into before ``commit``."""
-        path = self.root / check_collection_name(collection) / ".staging" / f"{doc_id}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        path = self.root / check_collection_name(collection) / ".staging" / f"{check_doc_id(doc_id)}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         path.mkdir(parents=True)
         return path
 
