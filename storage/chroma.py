@@ -1,7 +1,9 @@
 """Chroma adapter: the only module that knows Chroma's records, metadata and distances.
 
 One Chroma collection per (Folio collection, embedder, schema version), so vectors of different
-models never mix. Metadata is flat: nested values (heading path, line refs) are JSON strings.
+models never mix. On a Chroma server, which several data dirs may share, the name also carries the
+id of the library (``storage.library.library_id``) and the collection records its owner: a library
+never reads, writes or deletes another library's vectors. Metadata is flat: nested values (heading path, line refs) are JSON strings.
 """
 
 from __future__ import annotations
@@ -33,9 +35,11 @@ def check_collection_name(name: str) -> str:
     return name
 
 
-def physical_name(collection: str, model_id: str) -> str:
-    """Chroma collection for a Folio collection: a hash keeps different embedders apart."""
-    digest = hashlib.sha256(f"{model_id}|{SCHEMA_VERSION}".encode()).hexdigest()[:8]
+def physical_name(collection: str, model_id: str, owner: str = "") -> str:
+    """Chroma collection for a Folio collection: a hash keeps different embedders (and, on a shared
+    server, different libraries: ``owner``) apart. Chroma allows 63 characters; this is at most 63."""
+    key = f"{model_id}|{SCHEMA_VERSION}" + (f"|{owner}" if owner else "")
+    digest = hashlib.sha256(key.encode()).hexdigest()[:8]
     return f"folio-{check_collection_name(collection)}-{digest}"
 
 
@@ -96,16 +100,20 @@ def open_client(cfg: StoreSettings, data_dir: Path) -> Any:
 class ChromaStore:
     """A Folio collection's chunks and vectors in Chroma."""
 
-    def __init__(self, client: Any, collection: str, model_id: str) -> None:
+    def __init__(self, client: Any, collection: str, model_id: str, owner: str = "") -> None:
         self.collection = collection
-        self.name = physical_name(collection, model_id)
+        self.name = physical_name(collection, model_id, owner)
+        metadata = {"hnsw:space": "cosine", "folio_collection": collection, "embedder": model_id}
+        if owner:
+            metadata["folio_library"] = owner
         try:
-            self._col = client.get_or_create_collection(
-                self.name,
-                metadata={"hnsw:space": "cosine", "folio_collection": collection, "embedder": model_id},
-            )
+            self._col = client.get_or_create_collection(self.name, metadata=metadata)
         except Exception as exc:
             raise StoreError(f"cannot open Chroma collection {self.name}: {exc}") from exc
+        found = str((self._col.metadata or {}).get("folio_library", ""))
+        if owner and found != owner:
+            raise StoreError(f"the Chroma collection {self.name} belongs to another Folio library ({found or 'unknown'}), "
+                             f"not to this data dir's ({owner}); Folio will not write into it: use another collection name")
 
     def upsert(self, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
         if len(chunks) != len(vectors):

@@ -48,9 +48,43 @@ def check_doc_id(doc_id: str) -> str:
     return doc_id
 
 
+LIBRARY_ID = "library-id"
+
+
+def library_id(data_dir: Path) -> str:
+    """The id of the library in ``data_dir`` (made on first use): it keeps the vectors of two data dirs
+    apart on one Chroma server."""
+    path = Path(data_dir) / LIBRARY_ID
+    try:
+        found = path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        found = ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StoreError(f"cannot read the library id {path} ({exc}); restore the file or point FOLIO_DATA_DIR elsewhere") from exc
+    if re.fullmatch(r"[0-9a-f]{16}", found):
+        return found
+    if found:
+        raise StoreError(f"the library id in {path} is damaged ({found[:40]!r}); restore the file (16 hex digits)")
+    new = uuid.uuid4().hex[:16]
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{LIBRARY_ID}-{os.getpid()}-{new}")
+        tmp.write_text(new + "\n", encoding="ascii")
+        try:
+            os.link(tmp, path)  # the first process to make it wins; the others read its id
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink(missing_ok=True)
+    except OSError as exc:
+        raise StoreError(f"cannot write the library id {path} ({exc.strerror}); make {data_dir} writable") from exc
+    return library_id(data_dir)
+
+
 class Library:
     def __init__(self, data_dir: Path) -> None:
-        self.root = Path(data_dir) / "collections"
+        self.data_dir = Path(data_dir)
+        self.root = self.data_dir / "collections"
 
     # -- paths -------------------------------------------------------------------------------
     def doc_dir(self, collection: str, doc_id: str) -> Path:
