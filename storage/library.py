@@ -135,6 +135,16 @@ class Library:
             return set()
         return {d.name for d in docs_dir.iterdir() if (d / MANIFEST).is_file() and (d / MANIFEST).stat().st_size > 0}
 
+    def stored_ids(self, collection: str) -> set[str]:
+        """Ids of every document folder holding a manifest, readable or not (whose vectors are kept)."""
+        docs_dir = self.root / check_collection_name(collection) / "docs"
+        return {d.name for d in docs_dir.iterdir() if (d / MANIFEST).exists()} if docs_dir.is_dir() else set()
+
+    def staged_ids(self, collection: str) -> set[str]:
+        """Ids of the documents being written now (staging folders of live processes)."""
+        staging = self.root / check_collection_name(collection) / ".staging"
+        return {d.name.split("-")[0] for d in staging.iterdir()} if staging.is_dir() else set()
+
     # -- writing -----------------------------------------------------------------------------
     def staging_dir(self, collection: str, doc_id: str) -> Path:
         """A fresh private folder to write a document into before ``commit``."""
