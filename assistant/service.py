@@ -111,9 +111,10 @@ class Assistant:
         visible = frozenset(library.doc_ids(self.collection))
         key = (visible, store.count())
         if self._corpus is None or self._corpus.key != key:
-            chunks = store.chunks(doc_ids=visible)
+            records = {doc_id: record for doc_id in sorted(visible)  # a damaged manifest hides only its own document
+                       if (record := library.read(self.collection, doc_id)) is not None}
+            chunks = store.chunks(doc_ids=set(records))
             keywords = KeywordIndex(chunks)
-            records = {doc_id: library.get(self.collection, doc_id) for doc_id in visible}
             self._corpus = _Corpus(key=key, keywords=keywords, scorer=UnitScorer(keywords, self.handles.embedder), records=records,
                                    following=following_chunks(chunks, records))
             log.info("keyword index of %r: %d chunks of %d documents", self.collection, len(chunks), len(visible))

@@ -178,8 +178,10 @@ def _read(path: Path, seams: Seams, cfg: IngestSettings, progress: Progress | No
         return IngestReport(source=display_name(path), error=str(exc), seconds=time.perf_counter() - started)
     collection = seams.store.collection
     if seams.library.has(collection, doc.doc_id):
-        record = seams.library.get(collection, doc.doc_id)
-        return _report(record, already_stored=True, seconds=time.perf_counter() - started)
+        record = seams.library.read(collection, doc.doc_id)
+        if record is not None:
+            return _report(record, already_stored=True, seconds=time.perf_counter() - started)
+        log.warning("%s: the stored manifest of %s is damaged; storing the document again", doc.name, doc.doc_id)
     staging = seams.library.staging_dir(collection, doc.doc_id)
     try:
         pages_dir = staging / "pages"

@@ -116,6 +116,11 @@ class Library:
                              f"'folio docs delete {doc_id} --collection {collection}' and ingest its file again")
         return record
 
+    def read(self, collection: str, doc_id: str) -> DocumentRecord | None:
+        """The record, or None (with a warning) when the document is missing or its manifest is damaged."""
+        path = self.doc_dir(collection, doc_id) / MANIFEST
+        return _read_manifest(path) if path.is_file() else None
+
     def list(self, collection: str) -> list[DocumentRecord]:
         """The readable documents of ``collection``, oldest first."""
         docs_dir = self.root / check_collection_name(collection) / "docs"
