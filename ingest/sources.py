@@ -135,6 +135,35 @@ def _open_image(path: Path, data: bytes, cfg: IngestSettings):  # type: ignore[n
     return img
 
 
+def frame_count(img) -> int:  # type: ignore[no-untyped-def]
+    """Pages of an opened image: its frames, except that a phone JPEG's embedded previews (MPO) are no pages."""
+    if getattr(img, "format", "") == "MPO":
+        return 1
+    return int(getattr(img, "n_frames", 1))
+
+
+def frame_sizes(img, n: int) -> Iterator[tuple[int, int]]:  # type: ignore[no-untyped-def]
+    """``(width, height)`` of the first ``n`` frames, read from their headers (nothing is decoded);
+    the image is left on its first frame."""
+    try:
+        for index in range(n):
+            img.seek(index)
+            yield img.size
+    finally:
+        img.seek(0)
+
+
+def check_pixels(path: Path, img, cfg: IngestSettings, n: int) -> None:  # type: ignore[no-untyped-def]
+    """Every frame within FOLIO_MAX_PIXELS before any is decoded (a TIFF may hide a huge second page)."""
+    for index, (w, h) in enumerate(frame_sizes(img, n)):
+        if w * h > cfg.max_pixels:
+            where = f"page {index + 1} is " if n > 1 else ""
+            raise InputError(
+                f"{display_name(path)}: {where}{w}x{h} pixels, over the limit of {cfg.max_pixels:,} (FOLIO_MAX_PIXELS); "
+                "reduce the image or raise the limit"
+            )
+
+
 def _reason(exc: Exception) -> str:
     """An exception's message without object addresses (PIL names the in-memory file it read)."""
     return re.sub(r"\s*<[^>]* at 0x[0-9a-f]+>", "", str(exc)).strip() or type(exc).__name__
@@ -142,9 +171,18 @@ def _reason(exc: Exception) -> str:
 
 def _count_image_frames(path: Path, data: bytes, cfg: IngestSettings) -> int:
     img = _open_image(path, data, cfg)
-    n = int(getattr(img, "n_frames", 1))
+    try:
+        n = frame_count(img)
+    except Exception as exc:
+        raise InputError(f"{display_name(path)}: the image's page table is corrupt ({_reason(exc)}); copy it again") from exc
     if n > cfg.max_pages:
         raise InputError(f"{display_name(path)}: {n} pages is over the limit of {cfg.max_pages} (FOLIO_MAX_PAGES)")
+    try:
+        check_pixels(path, img, cfg, n)
+    except InputError:
+        raise
+    except Exception as exc:
+        raise InputError(f"{display_name(path)}: a page of the image is corrupt ({_reason(exc)}); copy it again") from exc
     try:  # decode the first frame now, so truncated and corrupt files fail before anything is stored
         img.load()
     except Exception as exc:
@@ -159,8 +197,12 @@ def _image_pages(doc: SourceDoc, cfg: IngestSettings) -> Iterator[PageImage]:
     for index in range(doc.n_pages):
         try:
             img.seek(index)
+            if img.width * img.height > cfg.max_pixels:  # checked by open_source; never decode one that is not
+                raise InputError(f"{doc.name}: page {index + 1} is {img.width}x{img.height} pixels, over FOLIO_MAX_PIXELS")
             frame = ImageOps.exif_transpose(img)
             frame = _to_rgb(frame)
+        except InputError:
+            raise
         except Exception as exc:
             raise InputError(f"{doc.name}: page {index + 1} is truncated or corrupt ({_reason(exc)})") from exc
         frame, scale = _fit(frame, cfg.max_side)
