@@ -18,6 +18,7 @@ from api.config import ApiSettings, check_exposure
 from api.errors import install_handlers
 from api.gate import OPEN_PATHS, Gate
 from api.limits import RateLimiter
+from api.overload import Overload
 from api.schemas import Health
 from api.services import Services
 from assistant.settings import Settings
@@ -60,6 +61,7 @@ def create_app(settings: Settings, api: ApiSettings | None = None, services: Ser
 
     keys = KeyCheck(api.keys())
     app.add_middleware(Gate, keys=keys, limiter=RateLimiter(api.api_rate_per_minute, api.api_burst), media_types=MEDIA_TYPES)
+    app.add_middleware(Overload, limit=api.api_max_inflight)  # outermost: a refused request costs nothing more
     if keys.required:
         app.openapi = lambda: _openapi_with_bearer(app)  # type: ignore[method-assign]
     return app
