@@ -279,7 +279,7 @@ def _pdf_pages(doc: SourceDoc, cfg: IngestSettings) -> Iterator[PageImage]:
             matrix = pymupdf.Matrix(zoom, zoom)
             pix = page.get_pixmap(matrix=matrix, alpha=False, colorspace=pymupdf.csRGB)
             image = Image.frombytes("RGB", (pix.width, pix.height), pix.samples)
-            lines = _text_layer(page, page.rotation_matrix * matrix, pix.width, pix.height)
+            lines = _text_layer(page, page.rotation_matrix * matrix, image)
         except InputError:
             raise
         except Exception as exc:
@@ -287,21 +287,76 @@ def _pdf_pages(doc: SourceDoc, cfg: IngestSettings) -> Iterator[PageImage]:
         yield PageImage(page=index + 1, image=image, source=doc.name, scale=zoom, text_lines=lines)
 
 
-def _text_layer(page, matrix, width: int, height: int) -> tuple[Line, ...] | None:  # type: ignore[no-untyped-def]
-    """The page's text lines in pixels of the rendered image, or None for a scanned page."""
+def _text_layer(page, matrix, image) -> tuple[Line, ...] | None:  # type: ignore[no-untyped-def]
+    """The page's visible text lines in pixels of the rendered ``image``, or None when the page must be OCR'd.
+
+    Only text a reader can see counts: invisible (render mode 3, fully transparent), tiny, clipped
+    or white-on-white spans are left out (a span is kept when its box on the rendered page shows
+    ink). A page that is mostly one image (a scan) whose visible text layer covers little of it is
+    OCR'd: a garbage or partial text layer never stands in for what the scan shows.
+    """
+    import numpy as np
     import pymupdf
 
+    gray = np.asarray(image.convert("L"))
+    width, height = image.size
     lines: list[Line] = []
     for block in page.get_text("dict", flags=pymupdf.TEXTFLAGS_TEXT)["blocks"]:
         for raw in block.get("lines", []):
-            text = " ".join(s["text"].strip() for s in raw["spans"] if s["text"].strip())
-            if not text:
+            spans = [s for s in raw["spans"] if s["text"].strip() and _span_visible(s, matrix, gray)]
+            if not spans:
                 continue
-            rect = pymupdf.Rect(raw["bbox"]) * matrix
+            text = " ".join(s["text"].strip() for s in spans)
+            rect = pymupdf.Rect()
+            for span in spans:
+                rect |= pymupdf.Rect(span["bbox"])
+            rect = rect * matrix
             rect.normalize()
             box = BBox(x0=rect.x0, y0=rect.y0, x1=rect.x1, y1=rect.y1).clamp(width, height)
             if box.area > 0:
                 lines.append(Line(text=text, bbox=box))
-    if sum(len(line.text) for line in lines) < MIN_TEXT_CHARS:
+    if sum(len(line.text) for line in lines) < MIN_TEXT_CHARS or _scan_not_covered(page, matrix, lines, width, height):
         return None
     return tuple(lines)
+
+
+MIN_FONT_PT = 3.0  # smaller text is no text a reader sees
+INK_CONTRAST = 48  # grey levels between the lightest and darkest pixel of a span's box when it shows ink
+SCAN_SHARE = 0.7  # an image covering this share of the page makes it a scan...
+SCAN_TEXT_SHARE = 0.1  # ...OCR'd unless visible text-layer lines cover at least this share of the image
+
+
+def _span_visible(span: dict, matrix, gray) -> bool:  # type: ignore[no-untyped-def,type-arg]
+    import pymupdf
+
+    if int(span.get("alpha", 255)) == 0 or float(span.get("size", 0)) < MIN_FONT_PT:
+        return False
+    rect = pymupdf.Rect(span["bbox"]) * matrix
+    rect.normalize()
+    x0, y0 = max(0, int(rect.x0)), max(0, int(rect.y0))
+    x1, y1 = min(gray.shape[1], int(rect.x1 + 1)), min(gray.shape[0], int(rect.y1 + 1))
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return False
+    region = gray[y0:y1, x0:x1]
+    return int(region.max()) - int(region.min()) >= INK_CONTRAST
+
+
+def _scan_not_covered(page, matrix, lines: Sequence[Line], width: int, height: int) -> bool:  # type: ignore[no-untyped-def]
+    """Whether the page is mostly one image that its visible text lines do not cover."""
+    import pymupdf
+
+    try:
+        infos = page.get_image_info()
+    except Exception:  # noqa: BLE001 - no image list: treat as born-digital
+        return False
+    page_area = float(width * height) or 1.0
+    for info in infos:
+        rect = pymupdf.Rect(info["bbox"]) * matrix
+        rect.normalize()
+        rect &= pymupdf.Rect(0, 0, width, height)
+        if rect.is_empty or rect.width * rect.height < SCAN_SHARE * page_area:
+            continue
+        covered = sum((pymupdf.Rect(*ln.bbox.as_list()) & rect).get_area() for ln in lines)
+        if covered < SCAN_TEXT_SHARE * rect.width * rect.height:
+            return True
+    return False
