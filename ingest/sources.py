@@ -7,6 +7,7 @@ what to do; nothing here touches the store.
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -51,19 +52,50 @@ def discover(paths: Sequence[Path]) -> tuple[list[Path], list[Path]]:
     """Expand folders recursively. Returns (files to ingest, files skipped for their type).
 
     Files named explicitly are always returned (and checked by content later); inside folders only
-    supported types are taken, in name order, and hidden files are left out.
+    supported types are taken, in name order, and hidden files are left out. Folders are walked
+    without recursion (a folder nested 1200 levels deep is fine), each folder at most once (symbolic
+    links cannot loop), and a folder that cannot be read is skipped with a warning.
     """
     files: list[Path] = []
     skipped: list[Path] = []
     for path in paths:
         if path.is_dir():
-            for child in sorted(path.rglob("*")):
-                if not child.is_file() or any(part.startswith(".") for part in child.relative_to(path).parts):
-                    continue
+            for child in _walk(path):
                 (files if child.suffix.lower() in SUFFIXES else skipped).append(child)
         else:
             files.append(path)
     return files, skipped
+
+
+def _walk(root: Path) -> Iterator[Path]:
+    """Non-hidden files under ``root`` in name order, depth first, with an explicit stack."""
+    seen: set[tuple[int, int]] = set()
+
+    def entries(folder: str) -> Iterator[os.DirEntry[str]]:
+        try:
+            info = os.stat(folder)
+            if (info.st_dev, info.st_ino) in seen:
+                return iter(())
+            seen.add((info.st_dev, info.st_ino))
+            with os.scandir(folder) as it:
+                return iter(sorted((e for e in it if not e.name.startswith(".")), key=lambda e: e.name))
+        except OSError as exc:
+            log.warning("skipping folder %s: %s", display_name(Path(folder)), exc.strerror or exc)
+            return iter(())
+
+    stack = [entries(str(root))]
+    while stack:
+        entry = next(stack[-1], None)
+        if entry is None:
+            stack.pop()
+            continue
+        try:
+            if entry.is_dir():
+                stack.append(entries(entry.path))
+            elif entry.is_file():
+                yield Path(entry.path)
+        except OSError as exc:
+            log.warning("skipping %s: %s", display_name(Path(entry.path)), exc.strerror or exc)
 
 
 def sniff(head: bytes) -> Kind | None:

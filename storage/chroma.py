@@ -12,12 +12,14 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from storage.config import StoreSettings
 from storage.errors import ConfigError, EngineUnavailable, StoreError
+from storage.failures import explain
 from storage.schema import SCHEMA_VERSION, BBox, Chunk, Hit, SourceRef
 
 log = logging.getLogger(__name__)
@@ -93,8 +95,26 @@ def open_client(cfg: StoreSettings, data_dir: Path) -> Any:
                 "start it or unset FOLIO_CHROMA_HOST to use the embedded store"
             ) from exc
     path = data_dir / "chroma"
-    path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    except Exception as exc:
+        raise StoreError(explain(exc, store=str(path)) or f"cannot open the vector store {path}: {exc}") from exc
+
+
+@contextmanager
+def guarded(what: str, store: str) -> Iterator[None]:
+    """Turn a failure of Chroma (its files, its server) into a ``StoreError`` that says what to do."""
+    try:
+        yield
+    except StoreError:
+        raise
+    except Exception as exc:
+        raise StoreError(explain(exc, store=store) or f"{what} failed in the vector store {store}: {_one_line(exc)}") from exc
+
+
+def _one_line(exc: BaseException) -> str:
+    return re.sub(r"\s+", " ", str(exc)).strip()[:200] or type(exc).__name__
 
 
 class ChromaStore:
@@ -103,13 +123,12 @@ class ChromaStore:
     def __init__(self, client: Any, collection: str, model_id: str, owner: str = "") -> None:
         self.collection = collection
         self.name = physical_name(collection, model_id, owner)
+        self.where = _describe(client)
         metadata = {"hnsw:space": "cosine", "folio_collection": collection, "embedder": model_id}
         if owner:
             metadata["folio_library"] = owner
-        try:
+        with guarded(f"opening the collection {self.name}", self.where):
             self._col = client.get_or_create_collection(self.name, metadata=metadata)
-        except Exception as exc:
-            raise StoreError(f"cannot open Chroma collection {self.name}: {exc}") from exc
         found = str((self._col.metadata or {}).get("folio_library", ""))
         if owner and found != owner:
             raise StoreError(f"the Chroma collection {self.name} belongs to another Folio library ({found or 'unknown'}), "
@@ -120,15 +139,13 @@ class ChromaStore:
             raise ValueError("one vector per chunk")
         if not chunks:
             return
-        try:
+        with guarded(f"writing {len(chunks)} chunks", self.where):
             self._col.upsert(
                 ids=[c.id for c in chunks],
                 documents=[c.text for c in chunks],
                 metadatas=[to_metadata(c) for c in chunks],
                 embeddings=[list(v) for v in vectors],
             )
-        except Exception as exc:
-            raise StoreError(f"writing {len(chunks)} chunks to Chroma failed: {exc}") from exc
 
     def search(self, query: Sequence[float], k: int, *, doc_ids: Collection[str] | None = None) -> list[Hit]:
         if doc_ids is not None and not doc_ids:
@@ -137,7 +154,8 @@ class ChromaStore:
         n = min(k, self.count())
         if n <= 0:
             return []
-        res = self._col.query(query_embeddings=[list(query)], n_results=n, where=where)
+        with guarded("searching", self.where):
+            res = self._col.query(query_embeddings=[list(query)], n_results=n, where=where)
         return [
             Hit(chunk=from_record(cid, text, meta), score=distance_to_score(dist))
             for cid, text, meta, dist in zip(
@@ -160,20 +178,37 @@ class ChromaStore:
         """``get`` in pages: one unpaged get of more than ~32k records fails ("too many SQL variables")."""
         out: dict[str, list[Any]] = {"ids": [], **{key: [] for key in include}}
         while True:
-            res = self._col.get(where=where, include=include, limit=GET_PAGE, offset=len(out["ids"]))
+            with guarded("reading chunks", self.where):
+                res = self._col.get(where=where, include=include, limit=GET_PAGE, offset=len(out["ids"]))
             for key in out:
                 out[key].extend(res[key])
             if len(res["ids"]) < GET_PAGE:
                 return out
 
     def delete_doc(self, doc_id: str) -> int:
-        ids = self._col.get(where={"doc_id": doc_id}, include=[])["ids"]
-        if ids:
-            self._col.delete(ids=ids)
+        with guarded(f"deleting the chunks of {doc_id}", self.where):
+            ids = self._col.get(where={"doc_id": doc_id}, include=[])["ids"]
+            if ids:
+                self._col.delete(ids=ids)
         return len(ids)
 
     def count(self) -> int:
-        return int(self._col.count())
+        with guarded("counting chunks", self.where):
+            return int(self._col.count())
+
+    def check(self) -> None:
+        """Raise ``StoreError`` unless the store answers now (health checks)."""
+        self.count()
+
+
+def _describe(client: Any) -> str:
+    """Where a client's store is, for messages: the server's address or the embedded store's folder."""
+    settings = getattr(client, "get_settings", lambda: None)()
+    host = getattr(settings, "chroma_server_host", None)
+    if host:
+        return f"at {host}:{getattr(settings, 'chroma_server_http_port', '')}"
+    path = getattr(settings, "persist_directory", None)
+    return str(path) if path else "(Chroma)"
 
 
 def _doc_filter(doc_ids: Collection[str] | None) -> dict[str, Any] | None:
