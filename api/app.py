@@ -19,7 +19,7 @@ from api.errors import install_handlers
 from api.gate import OPEN_PATHS, Gate
 from api.limits import RateLimiter
 from api.overload import Overload
-from api.schemas import Health
+from api.schemas import Health, error_responses
 from api.services import Services
 from assistant.settings import Settings
 
@@ -54,8 +54,10 @@ def create_app(settings: Settings, api: ApiSettings | None = None, services: Ser
     for module in (ocr, documents, ask):
         app.include_router(module.router(services, api))
 
-    @app.get("/healthz", response_model=Health, tags=["health"], summary="Liveness: the service is up and what it runs")
+    @app.get("/healthz", response_model=Health, tags=["health"], responses=error_responses(503),
+             summary="Health: the service is up, its vector store answers, and what it runs")
     def healthz() -> Health:
+        services.handles(services.settings.collection).store.check()  # a store that is down: 503 (StoreError)
         return Health(status="ok", ocr_engine=services.ocr.name, answerer=services.answerer.name,
                       embedder=services.engines.embedder.model_id, jobs_waiting=services.jobs.waiting())
 
