@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import re
+import time
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -124,15 +125,38 @@ class ChromaStore:
         self.collection = collection
         self.name = physical_name(collection, model_id, owner)
         self.where = _describe(client)
-        metadata = {"hnsw:space": "cosine", "folio_collection": collection, "embedder": model_id}
+        self._metadata: dict[str, Any] = {"hnsw:space": "cosine", "folio_collection": collection, "embedder": model_id}
         if owner:
-            metadata["folio_library"] = owner
-        with guarded(f"opening the collection {self.name}", self.where):
-            self._col = client.get_or_create_collection(self.name, metadata=metadata)
+            self._metadata["folio_library"] = owner
+        self._client = client
+        self._open(client)
         found = str((self._col.metadata or {}).get("folio_library", ""))
         if owner and found != owner:
             raise StoreError(f"the Chroma collection {self.name} belongs to another Folio library ({found or 'unknown'}), "
                              f"not to this data dir's ({owner}); Folio will not write into it: use another collection name")
+
+    def _open(self, client: Any) -> None:
+        with guarded(f"opening the collection {self.name}", self.where):
+            self._col = client.get_or_create_collection(self.name, metadata=self._metadata)
+        self.opened_ns = time.time_ns()
+
+    def refresh(self) -> None:
+        """See what other processes wrote since this store was opened.
+
+        An embedded Chroma keeps the vector index in memory and does not notice writes by another
+        process (a search then fails with "Error finding id" or misses the new chunks), so it is
+        opened again. A server is shared by all its clients and needs nothing."""
+        if not _is_embedded(self._client):
+            return
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        path = self._client.get_settings().persist_directory
+        with guarded("reopening", self.where):
+            SharedSystemClient._identifier_to_system.pop(self._client._identifier, None)  # chromadb caches one per path
+            fresh = type(self._client)(path=path, settings=self._client.get_settings())
+        self._client = fresh
+        self._open(fresh)
+        log.info("reopened the vector store %s to see other processes' writes", self.where)
 
     def upsert(self, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
         if len(chunks) != len(vectors):
@@ -154,8 +178,15 @@ class ChromaStore:
         n = min(k, self.count())
         if n <= 0:
             return []
-        with guarded("searching", self.where):
-            res = self._col.query(query_embeddings=[list(query)], n_results=n, where=where)
+        try:
+            with guarded("searching", self.where):
+                res = self._col.query(query_embeddings=[list(query)], n_results=n, where=where)
+        except StoreError as exc:
+            if "error finding id" not in str(exc).lower() or not _is_embedded(self._client):
+                raise
+            self.refresh()  # another process wrote since this index was loaded
+            with guarded("searching", self.where):
+                res = self._col.query(query_embeddings=[list(query)], n_results=n, where=where)
         return [
             Hit(chunk=from_record(cid, text, meta), score=distance_to_score(dist))
             for cid, text, meta, dist in zip(
@@ -199,6 +230,11 @@ class ChromaStore:
     def check(self) -> None:
         """Raise ``StoreError`` unless the store answers now (health checks)."""
         self.count()
+
+
+def _is_embedded(client: Any) -> bool:
+    settings = getattr(client, "get_settings", lambda: None)()
+    return bool(getattr(settings, "is_persistent", False)) and not getattr(settings, "chroma_server_host", None)
 
 
 def _describe(client: Any) -> str:

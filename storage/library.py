@@ -81,6 +81,14 @@ def library_id(data_dir: Path) -> str:
     return library_id(data_dir)
 
 
+GENERATION = ".generation"
+
+
+def written_here(token: str) -> bool:
+    """Whether a collection's generation token was written by this process."""
+    return token.startswith(f"{os.getpid()}-")
+
+
 class Library:
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = Path(data_dir)
@@ -150,6 +158,16 @@ class Library:
         staging = self.root / check_collection_name(collection) / ".staging"
         return {d.name.split("-")[0] for d in staging.iterdir()} if staging.is_dir() else set()
 
+    def generation(self, collection: str) -> tuple[str, int]:
+        """``(token, time_ns)`` of the collection's last commit or delete by any process ("", 0 before any).
+
+        Readers in other processes compare it to what they saw, to notice writes they did not make."""
+        path = self.root / check_collection_name(collection) / GENERATION
+        try:
+            return path.read_text(encoding="ascii").strip(), path.stat().st_mtime_ns
+        except (OSError, UnicodeDecodeError):
+            return "", 0
+
     # -- writing -----------------------------------------------------------------------------
     def staging_dir(self, collection: str, doc_id: str) -> Path:
         """A fresh private folder to write a document into before ``commit``."""
@@ -177,6 +195,7 @@ class Library:
             raise StoreError(f"could not move document {record.doc_id} into {final}: {exc}") from exc
         _sync_dir(final.parent)
         _sync_dir(staging.parent)
+        self._bump(record.collection)
         return final
 
     def discard_staging(self, staging: Path) -> None:
@@ -192,6 +211,7 @@ class Library:
         record = _read_manifest(path) or DocumentRecord(doc_id=doc_id, source="(unreadable manifest)", collection=collection,
                                                         pages=(), ocr_engine="", n_chunks=0, created_at="")
         self._discard(self.doc_dir(collection, doc_id))
+        self._bump(collection)
         return record
 
     def clean_staging(self, collection: str) -> list[str]:
@@ -222,6 +242,17 @@ class Library:
                 yield
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def _bump(self, collection: str) -> None:
+        """Record a new generation of the collection (a token naming this process)."""
+        path = self.root / check_collection_name(collection) / GENERATION
+        tmp = path.with_name(f"{GENERATION}-{os.getpid()}-{uuid.uuid4().hex[:6]}")
+        try:
+            tmp.write_text(f"{os.getpid()}-{uuid.uuid4().hex}\n", encoding="ascii")
+            os.replace(tmp, path)
+        except OSError as exc:  # the document itself is written; readers elsewhere may see it late
+            log.warning("could not record the new generation of %s (%s)", collection, exc)
+            tmp.unlink(missing_ok=True)
 
     def _discard(self, path: Path) -> None:
         trash = path.parent.parent / ".trash" / f"{path.name}-{uuid.uuid4().hex[:6]}"
