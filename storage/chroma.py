@@ -3,7 +3,8 @@
 One Chroma collection per (Folio collection, embedder, schema version), so vectors of different
 models never mix. On a Chroma server, which several data dirs may share, the name also carries the
 id of the library (``storage.library.library_id``) and the collection records its owner: a library
-never reads, writes or deletes another library's vectors. Metadata is flat: nested values (heading path, line refs) are JSON strings.
+never reads, writes or deletes another library's vectors. Metadata is flat: nested values (heading
+path, line refs) are JSON strings. Every failure of Chroma becomes a ``StoreError`` saying what to do.
 """
 
 from __future__ import annotations

@@ -171,7 +171,8 @@ class Library:
     # -- writing -----------------------------------------------------------------------------
     def staging_dir(self, collection: str, doc_id: str) -> Path:
         """A fresh private folder to write a document into before ``commit``."""
-        path = self.root / check_collection_name(collection) / ".staging" / f"{check_doc_id(doc_id)}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        name = f"{check_doc_id(doc_id)}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        path = self.root / check_collection_name(collection) / ".staging" / name
         path.mkdir(parents=True)
         return path
 
