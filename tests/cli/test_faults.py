@@ -197,3 +197,19 @@ def test_a_closed_pipe_is_not_a_traceback(tmp_path: Path, _data_dir: Path) -> No
     out = run_cli(["ask", "How do I reset it?"], _data_dir, close_stdout=True)
     assert "Traceback" not in out.stderr and "BrokenPipe" not in out.stderr, out.stderr[-2000:]
     assert out.returncode == 141
+
+
+def test_an_ask_while_the_disk_is_full_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], fixed_ocr: None,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from chromadb.api.models.Collection import Collection
+    from chromadb.errors import InternalError
+
+    assert folio(["ingest", *map(str, images(tmp_path / "in", 1)), "--collection", "c"], capsys)[0] == 0
+
+    def full(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise InternalError("error returned from database: (code: 13) database or disk is full")
+
+    monkeypatch.setattr(Collection, "query", full)  # what SQLite says when a query needs space it cannot get
+    code, out, err = folio(["ask", "How long do I press the reset button?", "--collection", "c", "--json"], capsys)
+    line = one_error_line(err)
+    assert code == 1 and "is full" in line and json_error(out) in line
