@@ -18,7 +18,8 @@ from api.config import ApiSettings, check_exposure
 from api.errors import install_handlers
 from api.gate import OPEN_PATHS, Gate
 from api.limits import RateLimiter
-from api.schemas import Health
+from api.overload import Overload
+from api.schemas import Health, error_responses
 from api.services import Services
 from assistant.settings import Settings
 
@@ -53,13 +54,16 @@ def create_app(settings: Settings, api: ApiSettings | None = None, services: Ser
     for module in (ocr, documents, ask):
         app.include_router(module.router(services, api))
 
-    @app.get("/healthz", response_model=Health, tags=["health"], summary="Liveness: the service is up and what it runs")
+    @app.get("/healthz", response_model=Health, tags=["health"], responses=error_responses(503),
+             summary="Health: the service is up, its vector store answers, and what it runs")
     def healthz() -> Health:
+        services.handles(services.settings.collection).store.check()  # a store that is down: 503 (StoreError)
         return Health(status="ok", ocr_engine=services.ocr.name, answerer=services.answerer.name,
                       embedder=services.engines.embedder.model_id, jobs_waiting=services.jobs.waiting())
 
     keys = KeyCheck(api.keys())
     app.add_middleware(Gate, keys=keys, limiter=RateLimiter(api.api_rate_per_minute, api.api_burst), media_types=MEDIA_TYPES)
+    app.add_middleware(Overload, limit=api.api_max_inflight)  # outermost: a refused request costs nothing more
     if keys.required:
         app.openapi = lambda: _openapi_with_bearer(app)  # type: ignore[method-assign]
     return app

@@ -27,6 +27,7 @@ from api.uploads import CheckedFile
 from ingest.config import IngestSettings
 from ingest.run import IngestReport, Seams, ingest_file, recover
 from storage.errors import AppError, NotFound
+from storage.failures import explain
 
 log = logging.getLogger(__name__)
 
@@ -141,8 +142,10 @@ class JobRunner:
             return ingest_file(checked.path, seams, self._cfg, progress=progress)
         except Exception as exc:  # noqa: BLE001 - reported as this file's error; the job goes on
             log.exception("job %s: %s failed unexpectedly", job.id, checked.label)
+            why = explain(exc)  # a full disk, a read-only folder, a store that went away: say so
             return IngestReport(source=checked.label, doc_id=checked.doc_id,
-                                error=f"{checked.label}: internal error while ingesting ({type(exc).__name__}); see the server log")
+                                error=f"{checked.label}: {why}" if why else
+                                f"{checked.label}: internal error while ingesting ({type(exc).__name__}); see the server log")
 
     def _set(self, job: _Job, **changes: str) -> None:
         with self._lock:

@@ -22,7 +22,7 @@ from api.uploads import clean_uploads
 from assistant.answer import Answerer
 from assistant.service import Assistant, build_answerer
 from assistant.settings import Settings
-from assistant.wiring import StoreHandles
+from assistant.wiring import StoreHandles, store_owner
 from ingest.ocr import OcrEngine, build_ocr
 from ingest.pages import OcrPage, PageImage
 from ingest.run import Seams
@@ -122,7 +122,8 @@ class Services:
         with self._lock:
             store = self._stores.get(collection)
             if store is None:
-                store = self._stores[collection] = ChromaStore(self.engines.client, collection, self.engines.embedder.model_id)
+                store = self._stores[collection] = ChromaStore(self.engines.client, collection, self.engines.embedder.model_id,
+                                                                   store_owner(self.settings.store, self.settings.data_dir))
         return StoreHandles(embedder=self.engines.embedder, store=store, library=self.library)
 
     def seams(self, collection: str) -> Seams:

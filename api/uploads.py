@@ -19,7 +19,7 @@ from pathlib import Path
 
 from api.errors import Rejected
 from ingest.config import IngestSettings
-from ingest.sources import Kind, open_source, sniff
+from ingest.sources import Kind, frame_count, frame_sizes, open_source, sniff
 from storage.errors import InputError
 from storage.library import process_alive
 
@@ -118,11 +118,20 @@ def _check_image_limits(label: str, data: bytes, cfg: IngestSettings) -> None:
     if w * h > cfg.max_pixels:
         raise Rejected(413, f"{label}: {w}x{h} pixels is over the limit of {cfg.max_pixels:,} (FOLIO_MAX_PIXELS)")
     try:
-        frames = int(getattr(img, "n_frames", 1))
+        frames = frame_count(img)
     except Exception:  # noqa: BLE001 - a broken frame table: open_source says so
         return
     if frames > cfg.max_pages:
         raise Rejected(413, f"{label}: {frames} pages is over the limit of {cfg.max_pages} (FOLIO_MAX_PAGES)")
+    try:
+        for index, (fw, fh) in enumerate(frame_sizes(img, frames)):
+            if fw * fh > cfg.max_pixels:
+                raise Rejected(413, f"{label}: page {index + 1} is {fw}x{fh} pixels, over the limit of {cfg.max_pixels:,} "
+                                    "(FOLIO_MAX_PIXELS)")
+    except Rejected:
+        raise
+    except Exception:  # noqa: BLE001 - a broken frame: open_source gives the precise message
+        return
     scale = min(1.0, cfg.max_side / max(w, h))
     if min(w, h) >= MIN_SIDE and min(w, h) * scale < MIN_SIDE:
         raise Rejected(422, f"{label}: a {w}x{h} sliver is {min(w, h) * scale:.0f} px thin once reduced to "

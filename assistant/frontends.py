@@ -37,6 +37,9 @@ class ApiSettings(BaseModel):
     api_max_files: int = Field(20, ge=1, description="Most files in one upload")
     api_max_json_kb: int = Field(64, ge=1, description="Largest JSON request body in KB")
     api_max_queued_jobs: int = Field(20, ge=1, description="Ingest jobs that may wait at once; more are refused with 503")
+    api_max_inflight: int = Field(64, ge=1, description="Requests handled at once; more get a JSON 503 with Retry-After (idle connections do not count)")
+    api_max_connections: int = Field(1024, ge=1, description="Open connections at once; more are answered 503 and closed")
+    api_header_timeout: float = Field(10.0, gt=0, le=300, description="Seconds a client has to send a request's headers; a slower one gets 408 and is closed")
 
     def keys(self) -> tuple[str, ...]:
         """The configured keys (empty when the API is open)."""

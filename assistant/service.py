@@ -29,6 +29,7 @@ from assistant.retrieve import FusionSettings, Ranked, retrieve
 from assistant.schema import Answer, PageRef, Turn
 from assistant.settings import Settings
 from assistant.order import following_chunks
+from storage.library import written_here
 from storage.schema import Chunk, DocumentRecord
 
 if TYPE_CHECKING:  # the wiring imports the write path, which asking does not need
@@ -37,6 +38,7 @@ if TYPE_CHECKING:  # the wiring imports the write path, which asking does not ne
 log = logging.getLogger(__name__)
 
 CLOSEST_PAGES = 3
+CLOCK_SLACK_NS = 2_000_000_000  # file times are coarse: a write this close to opening the store may not be in it
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,7 @@ class Assistant:
         self.model: ReaderModel = load_model(self.cfg.reader_model or MODEL_PATH)
         self.fingerprint = settings.fingerprint()
         self._corpus: _Corpus | None = None
+        self._generation = ""
 
     def ask(
         self,
@@ -132,12 +135,18 @@ class Assistant:
     def corpus(self) -> _Corpus:
         """The keyword index and manifests of the visible documents, rebuilt when they change."""
         library, store = self.handles.library, self.handles.store
+        generation, changed_ns = library.generation(self.collection)
+        if generation != self._generation:  # a commit or delete: by another process when not written here
+            if generation and not written_here(generation) and changed_ns >= store.opened_ns - CLOCK_SLACK_NS:
+                store.refresh()
+            self._generation = generation
         visible = frozenset(library.doc_ids(self.collection))
         key = (visible, store.count())
         if self._corpus is None or self._corpus.key != key:
-            chunks = store.chunks(doc_ids=visible)
+            records = {doc_id: record for doc_id in sorted(visible)  # a damaged manifest hides only its own document
+                       if (record := library.read(self.collection, doc_id)) is not None}
+            chunks = store.chunks(doc_ids=set(records))
             keywords = KeywordIndex(chunks)
-            records = {doc_id: library.get(self.collection, doc_id) for doc_id in visible}
             self._corpus = _Corpus(key=key, keywords=keywords, scorer=UnitScorer(keywords, self.handles.embedder), records=records,
                                    following=following_chunks(chunks, records))
             log.info("keyword index of %r: %d chunks of %d documents", self.collection, len(chunks), len(visible))

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.settings import Settings
 from storage.chroma import ChromaStore, check_collection_name, open_client
 from storage.embed import Embedder, build_embedder
-from storage.library import Library
+from storage.config import StoreSettings
+from storage.library import Library, library_id
 
 if TYPE_CHECKING:  # the write path is imported only by entry points that write
     from ingest.run import Seams
@@ -27,7 +29,13 @@ def open_store(settings: Settings, collection: str | None = None) -> StoreHandle
     name = check_collection_name(collection or settings.collection)
     embedder = build_embedder(settings.store)
     client = open_client(settings.store, settings.data_dir)
-    return StoreHandles(embedder=embedder, store=ChromaStore(client, name, embedder.model_id), library=Library(settings.data_dir))
+    store = ChromaStore(client, name, embedder.model_id, store_owner(settings.store, settings.data_dir))
+    return StoreHandles(embedder=embedder, store=store, library=Library(settings.data_dir))
+
+
+def store_owner(cfg: StoreSettings, data_dir: Path) -> str:
+    """Whose vectors a Chroma collection holds: the library's id on a (shareable) server, "" embedded."""
+    return library_id(data_dir) if cfg.chroma_host else ""
 
 
 def ingest_seams(settings: Settings, handles: StoreHandles | None = None) -> Seams:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
+import os
 import sys
 
 from cli import ask_cmd, bench_cmd, config_cmd, docs_cmd, doctor_cmd, eval_cmd, extract_cmd, fit_cmd, ingest_cmd, serve_cmd, translate_cmd, ui_cmd
 from storage.errors import AppError
 
+EXIT_BROKEN_PIPE = 141  # what a shell reports for a command stopped by SIGPIPE
 VERBS = (ingest_cmd, ask_cmd, docs_cmd, config_cmd, eval_cmd, fit_cmd, bench_cmd, doctor_cmd, extract_cmd, translate_cmd, ui_cmd, serve_cmd)
 
 
@@ -28,14 +31,51 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     try:
         return int(args.handler(args) or 0)
-    except AppError as exc:
-        if args.verbose >= 2:
-            logging.exception("error")
-        print(f"folio: {exc}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         print("folio: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `folio ask ... | head`: the reader has all it wanted
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
+    except Exception as exc:  # noqa: BLE001 - every failure ends as one line (and JSON with --json)
+        if args.verbose >= 2:
+            logging.exception("error")
+        return fail(args, one_line(exc))
+
+
+def one_line(exc: BaseException) -> str:
+    """What to print for a failure: Folio's own message, or what the disk, store or server fault means."""
+    from storage.failures import explain
+
+    if isinstance(exc, AppError):
+        message = str(exc)
+    elif isinstance(exc, RecursionError):
+        message = "the input is nested too deeply to read; flatten it and run again"
+    else:
+        message = explain(exc) or f"unexpected error ({type(exc).__name__}: {exc}); run with -vv for the details"
+    return " ".join(message.split())
+
+
+def fail(args: argparse.Namespace, message: str) -> int:
+    """Print ``message`` as one line on stderr, and as ``{"error": ...}`` on stdout with ``--json``."""
+    if getattr(args, "json", False):
+        try:
+            json.dump({"error": message}, sys.stdout, ensure_ascii=False)
+            sys.stdout.write("\n")
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _silence_stdout()
+    print(f"folio: {message}", file=sys.stderr)
+    return 1
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that flushing it at exit does not raise again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":

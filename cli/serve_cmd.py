@@ -6,8 +6,6 @@ import argparse
 
 from cli.common import add_settings_flags, build_settings
 
-LIMIT_CONNECTIONS = 64  # uvicorn answers 503 beyond this many open connections
-
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("serve", help="serve the REST API (OCR, documents, ingest jobs, cited answers)")
@@ -21,12 +19,12 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import create_app
+    from api.server import server_config
     from api.config import check_exposure
 
     settings = build_settings(args)
     api = settings.api.model_copy(update={k: v for k, v in (("api_host", args.host), ("api_port", args.port)) if v is not None})
     check_exposure(api)  # before loading any model
     app = create_app(settings, api)
-    uvicorn.run(app, host=api.api_host, port=api.api_port, workers=1, limit_concurrency=LIMIT_CONNECTIONS,
-                timeout_keep_alive=5, log_level="info" if args.verbose else "warning")
+    uvicorn.Server(server_config(app, api, log_level="info" if args.verbose else "warning")).run()
     return 0

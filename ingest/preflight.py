@@ -1,8 +1,8 @@
 """Preflight checks for ``folio doctor``: can this installation ingest right now?
 
 Each check returns a ``Check`` (never raises): the HunyuanOCR server answers and serves the
-configured model, the CPU OCR engine loads (it is also the fallback of the HunyuanOCR engine), and
-the data folder is writable.
+configured model, the CPU OCR engine loads (it is also the fallback of the HunyuanOCR engine), the
+data folder is writable, and the vector store (embedded, or the Chroma server) opens and answers.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.config import IngestSettings
+from storage.config import StoreSettings
 from storage.errors import AppError
 
 
@@ -74,5 +75,23 @@ def check_data_dir(data_dir: Path) -> Check:
     return Check(name, ok=True, detail=f"{data_dir.resolve()} is writable")
 
 
-def run_checks(cfg: IngestSettings, data_dir: Path) -> list[Check]:
-    return [check_hunyuan(cfg), check_cpu_ocr(cfg), check_data_dir(data_dir)]
+def check_store(cfg: StoreSettings, data_dir: Path) -> Check:
+    """The vector store opens and answers: the Chroma server's heartbeat, or the embedded store's files."""
+    from storage.chroma import open_client
+    from storage.failures import explain
+
+    name = "vector store"
+    where = f"Chroma server at {cfg.chroma_host}:{cfg.chroma_port}" if cfg.chroma_host else f"{data_dir / 'chroma'}"
+    try:
+        client = open_client(cfg, data_dir)
+        client.heartbeat()
+        n = len(client.list_collections())
+    except AppError as exc:
+        return Check(name, ok=False, detail=str(exc))
+    except Exception as exc:  # noqa: BLE001 - a check reports, never raises
+        return Check(name, ok=False, detail=explain(exc, store=where) or f"{where} does not answer ({type(exc).__name__}: {exc})")
+    return Check(name, ok=True, detail=f"{where} answers ({n} collections)")
+
+
+def run_checks(cfg: IngestSettings, data_dir: Path, store: StoreSettings | None = None) -> list[Check]:
+    return [check_hunyuan(cfg), check_cpu_ocr(cfg), check_data_dir(data_dir), check_store(store or StoreSettings(), data_dir)]

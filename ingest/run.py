@@ -139,19 +139,23 @@ def ingest_file(path: Path, seams: Seams, cfg: IngestSettings, *, progress: Prog
 
 
 def recover(seams: Seams) -> int:
-    """Remove what interrupted ingests left behind: staging folders of dead writers, and the
-    vectors a writer had stored before it was killed short of its commit. Returns their count."""
+    """Remove what interrupted writes left behind: staging folders of dead writers, and vectors whose
+    document has no manifest (a writer killed short of its commit, a failed write whose clean-up
+    failed too, a delete killed between the manifest and the vectors). Returns their documents' count."""
     with seams.library.writing(seams.store.collection):
         return _recover(seams)
 
 
 def _recover(seams: Seams) -> int:
+    """``recover`` with the writer lock held: no other writer can have vectors in flight now."""
     collection = seams.store.collection
-    orphans = [d for d in seams.library.clean_staging(collection) if not seams.library.has(collection, d)]
+    seams.library.clean_staging(collection)
+    keep = seams.library.stored_ids(collection) | seams.library.staged_ids(collection)
+    orphans = sorted(seams.store.doc_ids() - keep)
     for doc_id in orphans:
         seams.store.delete_doc(doc_id)
     if orphans:
-        log.info("removed %d interrupted ingests: %s", len(orphans), ", ".join(orphans))
+        log.info("removed the vectors of %d documents without a manifest: %s", len(orphans), ", ".join(orphans))
     return len(orphans)
 
 
@@ -174,8 +178,10 @@ def _read(path: Path, seams: Seams, cfg: IngestSettings, progress: Progress | No
         return IngestReport(source=display_name(path), error=str(exc), seconds=time.perf_counter() - started)
     collection = seams.store.collection
     if seams.library.has(collection, doc.doc_id):
-        record = seams.library.get(collection, doc.doc_id)
-        return _report(record, already_stored=True, seconds=time.perf_counter() - started)
+        record = seams.library.read(collection, doc.doc_id)
+        if record is not None:
+            return _report(record, already_stored=True, seconds=time.perf_counter() - started)
+        log.warning("%s: the stored manifest of %s is damaged; storing the document again", doc.name, doc.doc_id)
     staging = seams.library.staging_dir(collection, doc.doc_id)
     try:
         pages_dir = staging / "pages"

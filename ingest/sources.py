@@ -7,6 +7,7 @@ what to do; nothing here touches the store.
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -51,19 +52,50 @@ def discover(paths: Sequence[Path]) -> tuple[list[Path], list[Path]]:
     """Expand folders recursively. Returns (files to ingest, files skipped for their type).
 
     Files named explicitly are always returned (and checked by content later); inside folders only
-    supported types are taken, in name order, and hidden files are left out.
+    supported types are taken, in name order, and hidden files are left out. Folders are walked
+    without recursion (a folder nested 1200 levels deep is fine), each folder at most once (symbolic
+    links cannot loop), and a folder that cannot be read is skipped with a warning.
     """
     files: list[Path] = []
     skipped: list[Path] = []
     for path in paths:
         if path.is_dir():
-            for child in sorted(path.rglob("*")):
-                if not child.is_file() or any(part.startswith(".") for part in child.relative_to(path).parts):
-                    continue
+            for child in _walk(path):
                 (files if child.suffix.lower() in SUFFIXES else skipped).append(child)
         else:
             files.append(path)
     return files, skipped
+
+
+def _walk(root: Path) -> Iterator[Path]:
+    """Non-hidden files under ``root`` in name order, depth first, with an explicit stack."""
+    seen: set[tuple[int, int]] = set()
+
+    def entries(folder: str) -> Iterator[os.DirEntry[str]]:
+        try:
+            info = os.stat(folder)
+            if (info.st_dev, info.st_ino) in seen:
+                return iter(())
+            seen.add((info.st_dev, info.st_ino))
+            with os.scandir(folder) as it:
+                return iter(sorted((e for e in it if not e.name.startswith(".")), key=lambda e: e.name))
+        except OSError as exc:
+            log.warning("skipping folder %s: %s", display_name(Path(folder)), exc.strerror or exc)
+            return iter(())
+
+    stack = [entries(str(root))]
+    while stack:
+        entry = next(stack[-1], None)
+        if entry is None:
+            stack.pop()
+            continue
+        try:
+            if entry.is_dir():
+                stack.append(entries(entry.path))
+            elif entry.is_file():
+                yield Path(entry.path)
+        except OSError as exc:
+            log.warning("skipping %s: %s", display_name(Path(entry.path)), exc.strerror or exc)
 
 
 def sniff(head: bytes) -> Kind | None:
@@ -135,6 +167,35 @@ def _open_image(path: Path, data: bytes, cfg: IngestSettings):  # type: ignore[n
     return img
 
 
+def frame_count(img) -> int:  # type: ignore[no-untyped-def]
+    """Pages of an opened image: its frames, except that a phone JPEG's embedded previews (MPO) are no pages."""
+    if getattr(img, "format", "") == "MPO":
+        return 1
+    return int(getattr(img, "n_frames", 1))
+
+
+def frame_sizes(img, n: int) -> Iterator[tuple[int, int]]:  # type: ignore[no-untyped-def]
+    """``(width, height)`` of the first ``n`` frames, read from their headers (nothing is decoded);
+    the image is left on its first frame."""
+    try:
+        for index in range(n):
+            img.seek(index)
+            yield img.size
+    finally:
+        img.seek(0)
+
+
+def check_pixels(path: Path, img, cfg: IngestSettings, n: int) -> None:  # type: ignore[no-untyped-def]
+    """Every frame within FOLIO_MAX_PIXELS before any is decoded (a TIFF may hide a huge second page)."""
+    for index, (w, h) in enumerate(frame_sizes(img, n)):
+        if w * h > cfg.max_pixels:
+            where = f"page {index + 1} is " if n > 1 else ""
+            raise InputError(
+                f"{display_name(path)}: {where}{w}x{h} pixels, over the limit of {cfg.max_pixels:,} (FOLIO_MAX_PIXELS); "
+                "reduce the image or raise the limit"
+            )
+
+
 def _reason(exc: Exception) -> str:
     """An exception's message without object addresses (PIL names the in-memory file it read)."""
     return re.sub(r"\s*<[^>]* at 0x[0-9a-f]+>", "", str(exc)).strip() or type(exc).__name__
@@ -142,9 +203,18 @@ def _reason(exc: Exception) -> str:
 
 def _count_image_frames(path: Path, data: bytes, cfg: IngestSettings) -> int:
     img = _open_image(path, data, cfg)
-    n = int(getattr(img, "n_frames", 1))
+    try:
+        n = frame_count(img)
+    except Exception as exc:
+        raise InputError(f"{display_name(path)}: the image's page table is corrupt ({_reason(exc)}); copy it again") from exc
     if n > cfg.max_pages:
         raise InputError(f"{display_name(path)}: {n} pages is over the limit of {cfg.max_pages} (FOLIO_MAX_PAGES)")
+    try:
+        check_pixels(path, img, cfg, n)
+    except InputError:
+        raise
+    except Exception as exc:
+        raise InputError(f"{display_name(path)}: a page of the image is corrupt ({_reason(exc)}); copy it again") from exc
     try:  # decode the first frame now, so truncated and corrupt files fail before anything is stored
         img.load()
     except Exception as exc:
@@ -159,8 +229,12 @@ def _image_pages(doc: SourceDoc, cfg: IngestSettings) -> Iterator[PageImage]:
     for index in range(doc.n_pages):
         try:
             img.seek(index)
+            if img.width * img.height > cfg.max_pixels:  # checked by open_source; never decode one that is not
+                raise InputError(f"{doc.name}: page {index + 1} is {img.width}x{img.height} pixels, over FOLIO_MAX_PIXELS")
             frame = ImageOps.exif_transpose(img)
             frame = _to_rgb(frame)
+        except InputError:
+            raise
         except Exception as exc:
             raise InputError(f"{doc.name}: page {index + 1} is truncated or corrupt ({_reason(exc)})") from exc
         frame, scale = _fit(frame, cfg.max_side)
@@ -237,7 +311,7 @@ def _pdf_pages(doc: SourceDoc, cfg: IngestSettings) -> Iterator[PageImage]:
             matrix = pymupdf.Matrix(zoom, zoom)
             pix = page.get_pixmap(matrix=matrix, alpha=False, colorspace=pymupdf.csRGB)
             image = Image.frombytes("RGB", (pix.width, pix.height), pix.samples)
-            lines = _text_layer(page, page.rotation_matrix * matrix, pix.width, pix.height)
+            lines = _text_layer(page, page.rotation_matrix * matrix, image)
         except InputError:
             raise
         except Exception as exc:
@@ -245,21 +319,76 @@ def _pdf_pages(doc: SourceDoc, cfg: IngestSettings) -> Iterator[PageImage]:
         yield PageImage(page=index + 1, image=image, source=doc.name, scale=zoom, text_lines=lines)
 
 
-def _text_layer(page, matrix, width: int, height: int) -> tuple[Line, ...] | None:  # type: ignore[no-untyped-def]
-    """The page's text lines in pixels of the rendered image, or None for a scanned page."""
+def _text_layer(page, matrix, image) -> tuple[Line, ...] | None:  # type: ignore[no-untyped-def]
+    """The page's visible text lines in pixels of the rendered ``image``, or None when the page must be OCR'd.
+
+    Only text a reader can see counts: invisible (render mode 3, fully transparent), tiny, clipped
+    or white-on-white spans are left out (a span is kept when its box on the rendered page shows
+    ink). A page that is mostly one image (a scan) whose visible text layer covers little of it is
+    OCR'd: a garbage or partial text layer never stands in for what the scan shows.
+    """
+    import numpy as np
     import pymupdf
 
+    gray = np.asarray(image.convert("L"))
+    width, height = image.size
     lines: list[Line] = []
     for block in page.get_text("dict", flags=pymupdf.TEXTFLAGS_TEXT)["blocks"]:
         for raw in block.get("lines", []):
-            text = " ".join(s["text"].strip() for s in raw["spans"] if s["text"].strip())
-            if not text:
+            spans = [s for s in raw["spans"] if s["text"].strip() and _span_visible(s, matrix, gray)]
+            if not spans:
                 continue
-            rect = pymupdf.Rect(raw["bbox"]) * matrix
+            text = " ".join(s["text"].strip() for s in spans)
+            rect = pymupdf.Rect()
+            for span in spans:
+                rect |= pymupdf.Rect(span["bbox"])
+            rect = rect * matrix
             rect.normalize()
             box = BBox(x0=rect.x0, y0=rect.y0, x1=rect.x1, y1=rect.y1).clamp(width, height)
             if box.area > 0:
                 lines.append(Line(text=text, bbox=box))
-    if sum(len(line.text) for line in lines) < MIN_TEXT_CHARS:
+    if sum(len(line.text) for line in lines) < MIN_TEXT_CHARS or _scan_not_covered(page, matrix, lines, width, height):
         return None
     return tuple(lines)
+
+
+MIN_FONT_PT = 3.0  # smaller text is no text a reader sees
+INK_CONTRAST = 48  # grey levels between the lightest and darkest pixel of a span's box when it shows ink
+SCAN_SHARE = 0.7  # an image covering this share of the page makes it a scan...
+SCAN_TEXT_SHARE = 0.1  # ...OCR'd unless visible text-layer lines cover at least this share of the image
+
+
+def _span_visible(span: dict, matrix, gray) -> bool:  # type: ignore[no-untyped-def,type-arg]
+    import pymupdf
+
+    if int(span.get("alpha", 255)) == 0 or float(span.get("size", 0)) < MIN_FONT_PT:
+        return False
+    rect = pymupdf.Rect(span["bbox"]) * matrix
+    rect.normalize()
+    x0, y0 = max(0, int(rect.x0)), max(0, int(rect.y0))
+    x1, y1 = min(gray.shape[1], int(rect.x1 + 1)), min(gray.shape[0], int(rect.y1 + 1))
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return False
+    region = gray[y0:y1, x0:x1]
+    return int(region.max()) - int(region.min()) >= INK_CONTRAST
+
+
+def _scan_not_covered(page, matrix, lines: Sequence[Line], width: int, height: int) -> bool:  # type: ignore[no-untyped-def]
+    """Whether the page is mostly one image that its visible text lines do not cover."""
+    import pymupdf
+
+    try:
+        infos = page.get_image_info()
+    except Exception:  # noqa: BLE001 - no image list: treat as born-digital
+        return False
+    page_area = float(width * height) or 1.0
+    for info in infos:
+        rect = pymupdf.Rect(info["bbox"]) * matrix
+        rect.normalize()
+        rect &= pymupdf.Rect(0, 0, width, height)
+        if rect.is_empty or rect.width * rect.height < SCAN_SHARE * page_area:
+            continue
+        covered = sum((pymupdf.Rect(*ln.bbox.as_list()) & rect).get_area() for ln in lines)
+        if covered < SCAN_TEXT_SHARE * rect.width * rect.height:
+            return True
+    return False

@@ -1,7 +1,10 @@
 """Chroma adapter: the only module that knows Chroma's records, metadata and distances.
 
 One Chroma collection per (Folio collection, embedder, schema version), so vectors of different
-models never mix. Metadata is flat: nested values (heading path, line refs) are JSON strings.
+models never mix. On a Chroma server, which several data dirs may share, the name also carries the
+id of the library (``storage.library.library_id``) and the collection records its owner: a library
+never reads, writes or deletes another library's vectors. Metadata is flat: nested values (heading
+path, line refs) are JSON strings. Every failure of Chroma becomes a ``StoreError`` saying what to do.
 """
 
 from __future__ import annotations
@@ -10,12 +13,15 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Collection, Sequence
+import time
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from storage.config import StoreSettings
 from storage.errors import ConfigError, EngineUnavailable, StoreError
+from storage.failures import explain
 from storage.schema import SCHEMA_VERSION, BBox, Chunk, Hit, SourceRef
 
 log = logging.getLogger(__name__)
@@ -33,9 +39,11 @@ def check_collection_name(name: str) -> str:
     return name
 
 
-def physical_name(collection: str, model_id: str) -> str:
-    """Chroma collection for a Folio collection: a hash keeps different embedders apart."""
-    digest = hashlib.sha256(f"{model_id}|{SCHEMA_VERSION}".encode()).hexdigest()[:8]
+def physical_name(collection: str, model_id: str, owner: str = "") -> str:
+    """Chroma collection for a Folio collection: a hash keeps different embedders (and, on a shared
+    server, different libraries: ``owner``) apart. Chroma allows 63 characters; this is at most 63."""
+    key = f"{model_id}|{SCHEMA_VERSION}" + (f"|{owner}" if owner else "")
+    digest = hashlib.sha256(key.encode()).hexdigest()[:8]
     return f"folio-{check_collection_name(collection)}-{digest}"
 
 
@@ -89,38 +97,80 @@ def open_client(cfg: StoreSettings, data_dir: Path) -> Any:
                 "start it or unset FOLIO_CHROMA_HOST to use the embedded store"
             ) from exc
     path = data_dir / "chroma"
-    path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    except Exception as exc:
+        raise StoreError(explain(exc, store=str(path)) or f"cannot open the vector store {path}: {exc}") from exc
+
+
+@contextmanager
+def guarded(what: str, store: str) -> Iterator[None]:
+    """Turn a failure of Chroma (its files, its server) into a ``StoreError`` that says what to do."""
+    try:
+        yield
+    except StoreError:
+        raise
+    except Exception as exc:
+        raise StoreError(explain(exc, store=store) or f"{what} failed in the vector store {store}: {_one_line(exc)}") from exc
+
+
+def _one_line(exc: BaseException) -> str:
+    return re.sub(r"\s+", " ", str(exc)).strip()[:200] or type(exc).__name__
 
 
 class ChromaStore:
     """A Folio collection's chunks and vectors in Chroma."""
 
-    def __init__(self, client: Any, collection: str, model_id: str) -> None:
+    def __init__(self, client: Any, collection: str, model_id: str, owner: str = "") -> None:
         self.collection = collection
-        self.name = physical_name(collection, model_id)
-        try:
-            self._col = client.get_or_create_collection(
-                self.name,
-                metadata={"hnsw:space": "cosine", "folio_collection": collection, "embedder": model_id},
-            )
-        except Exception as exc:
-            raise StoreError(f"cannot open Chroma collection {self.name}: {exc}") from exc
+        self.name = physical_name(collection, model_id, owner)
+        self.where = _describe(client)
+        self._metadata: dict[str, Any] = {"hnsw:space": "cosine", "folio_collection": collection, "embedder": model_id}
+        if owner:
+            self._metadata["folio_library"] = owner
+        self._client = client
+        self._open(client)
+        found = str((self._col.metadata or {}).get("folio_library", ""))
+        if owner and found != owner:
+            raise StoreError(f"the Chroma collection {self.name} belongs to another Folio library ({found or 'unknown'}), "
+                             f"not to this data dir's ({owner}); Folio will not write into it: use another collection name")
+
+    def _open(self, client: Any) -> None:
+        with guarded(f"opening the collection {self.name}", self.where):
+            self._col = client.get_or_create_collection(self.name, metadata=self._metadata)
+        self.opened_ns = time.time_ns()
+
+    def refresh(self) -> None:
+        """See what other processes wrote since this store was opened.
+
+        An embedded Chroma keeps the vector index in memory and does not notice writes by another
+        process (a search then fails with "Error finding id" or misses the new chunks), so it is
+        opened again. A server is shared by all its clients and needs nothing."""
+        if not _is_embedded(self._client):
+            return
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        path = self._client.get_settings().persist_directory
+        with guarded("reopening", self.where):
+            SharedSystemClient._identifier_to_system.pop(self._client._identifier, None)  # chromadb caches one per path
+            fresh = type(self._client)(path=path, settings=self._client.get_settings())
+        self._client = fresh
+        self._open(fresh)
+        log.info("reopened the vector store %s to see other processes' writes", self.where)
 
     def upsert(self, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
         if len(chunks) != len(vectors):
             raise ValueError("one vector per chunk")
         if not chunks:
             return
-        try:
+        with guarded(f"writing {len(chunks)} chunks", self.where):
             self._col.upsert(
                 ids=[c.id for c in chunks],
                 documents=[c.text for c in chunks],
                 metadatas=[to_metadata(c) for c in chunks],
                 embeddings=[list(v) for v in vectors],
             )
-        except Exception as exc:
-            raise StoreError(f"writing {len(chunks)} chunks to Chroma failed: {exc}") from exc
 
     def search(self, query: Sequence[float], k: int, *, doc_ids: Collection[str] | None = None) -> list[Hit]:
         if doc_ids is not None and not doc_ids:
@@ -129,7 +179,15 @@ class ChromaStore:
         n = min(k, self.count())
         if n <= 0:
             return []
-        res = self._col.query(query_embeddings=[list(query)], n_results=n, where=where)
+        try:
+            with guarded("searching", self.where):
+                res = self._col.query(query_embeddings=[list(query)], n_results=n, where=where)
+        except StoreError as exc:
+            if "error finding id" not in str(exc).lower() or not _is_embedded(self._client):
+                raise
+            self.refresh()  # another process wrote since this index was loaded
+            with guarded("searching", self.where):
+                res = self._col.query(query_embeddings=[list(query)], n_results=n, where=where)
         return [
             Hit(chunk=from_record(cid, text, meta), score=distance_to_score(dist))
             for cid, text, meta, dist in zip(
@@ -152,20 +210,42 @@ class ChromaStore:
         """``get`` in pages: one unpaged get of more than ~32k records fails ("too many SQL variables")."""
         out: dict[str, list[Any]] = {"ids": [], **{key: [] for key in include}}
         while True:
-            res = self._col.get(where=where, include=include, limit=GET_PAGE, offset=len(out["ids"]))
+            with guarded("reading chunks", self.where):
+                res = self._col.get(where=where, include=include, limit=GET_PAGE, offset=len(out["ids"]))
             for key in out:
                 out[key].extend(res[key])
             if len(res["ids"]) < GET_PAGE:
                 return out
 
     def delete_doc(self, doc_id: str) -> int:
-        ids = self._col.get(where={"doc_id": doc_id}, include=[])["ids"]
-        if ids:
-            self._col.delete(ids=ids)
+        with guarded(f"deleting the chunks of {doc_id}", self.where):
+            ids = self._col.get(where={"doc_id": doc_id}, include=[])["ids"]
+            if ids:
+                self._col.delete(ids=ids)
         return len(ids)
 
     def count(self) -> int:
-        return int(self._col.count())
+        with guarded("counting chunks", self.where):
+            return int(self._col.count())
+
+    def check(self) -> None:
+        """Raise ``StoreError`` unless the store answers now (health checks)."""
+        self.count()
+
+
+def _is_embedded(client: Any) -> bool:
+    settings = getattr(client, "get_settings", lambda: None)()
+    return bool(getattr(settings, "is_persistent", False)) and not getattr(settings, "chroma_server_host", None)
+
+
+def _describe(client: Any) -> str:
+    """Where a client's store is, for messages: the server's address or the embedded store's folder."""
+    settings = getattr(client, "get_settings", lambda: None)()
+    host = getattr(settings, "chroma_server_host", None)
+    if host:
+        return f"at {host}:{getattr(settings, 'chroma_server_http_port', '')}"
+    path = getattr(settings, "persist_directory", None)
+    return str(path) if path else "(Chroma)"
 
 
 def _doc_filter(doc_ids: Collection[str] | None) -> dict[str, Any] | None:

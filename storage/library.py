@@ -21,6 +21,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -36,15 +37,66 @@ from storage.schema import DocumentRecord
 log = logging.getLogger(__name__)
 
 MANIFEST = "document.json"
+DOC_ID = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_]{0,63}$")  # ingest makes 16 hex digits; one plain name, never a path
+
+
+def check_doc_id(doc_id: str) -> str:
+    """``doc_id`` if it can only name a document folder (no '/', '..' or other path), else ``NotFound``."""
+    if not isinstance(doc_id, str) or not DOC_ID.match(doc_id):
+        shown = repr(doc_id)[:80]
+        raise NotFound(f"{shown} is not a document id (ids are 16 hex digits); 'folio docs list' shows the stored documents")
+    return doc_id
+
+
+LIBRARY_ID = "library-id"
+
+
+def library_id(data_dir: Path) -> str:
+    """The id of the library in ``data_dir`` (made on first use): it keeps the vectors of two data dirs
+    apart on one Chroma server."""
+    path = Path(data_dir) / LIBRARY_ID
+    try:
+        found = path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        found = ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StoreError(f"cannot read the library id {path} ({exc}); restore the file or point FOLIO_DATA_DIR elsewhere") from exc
+    if re.fullmatch(r"[0-9a-f]{16}", found):
+        return found
+    if found:
+        raise StoreError(f"the library id in {path} is damaged ({found[:40]!r}); restore the file (16 hex digits)")
+    new = uuid.uuid4().hex[:16]
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{LIBRARY_ID}-{os.getpid()}-{new}")
+        tmp.write_text(new + "\n", encoding="ascii")
+        try:
+            os.link(tmp, path)  # the first process to make it wins; the others read its id
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink(missing_ok=True)
+    except OSError as exc:
+        raise StoreError(f"cannot write the library id {path} ({exc.strerror}); make {data_dir} writable") from exc
+    return library_id(data_dir)
+
+
+GENERATION = ".generation"
+
+
+def written_here(token: str) -> bool:
+    """Whether a collection's generation token was written by this process."""
+    return token.startswith(f"{os.getpid()}-")
 
 
 class Library:
     def __init__(self, data_dir: Path) -> None:
-        self.root = Path(data_dir) / "collections"
+        self.data_dir = Path(data_dir)
+        self.root = self.data_dir / "collections"
 
     # -- paths -------------------------------------------------------------------------------
     def doc_dir(self, collection: str, doc_id: str) -> Path:
-        return self.root / check_collection_name(collection) / "docs" / doc_id
+        return self.root / check_collection_name(collection) / "docs" / check_doc_id(doc_id)
 
     def page_image(self, collection: str, doc_id: str, page: int) -> Path:
         record = self.get(collection, doc_id)
@@ -72,6 +124,11 @@ class Library:
                              f"'folio docs delete {doc_id} --collection {collection}' and ingest its file again")
         return record
 
+    def read(self, collection: str, doc_id: str) -> DocumentRecord | None:
+        """The record, or None (with a warning) when the document is missing or its manifest is damaged."""
+        path = self.doc_dir(collection, doc_id) / MANIFEST
+        return _read_manifest(path) if path.is_file() else None
+
     def list(self, collection: str) -> list[DocumentRecord]:
         """The readable documents of ``collection``, oldest first."""
         docs_dir = self.root / check_collection_name(collection) / "docs"
@@ -91,10 +148,31 @@ class Library:
             return set()
         return {d.name for d in docs_dir.iterdir() if (d / MANIFEST).is_file() and (d / MANIFEST).stat().st_size > 0}
 
+    def stored_ids(self, collection: str) -> set[str]:
+        """Ids of every document folder holding a manifest, readable or not (whose vectors are kept)."""
+        docs_dir = self.root / check_collection_name(collection) / "docs"
+        return {d.name for d in docs_dir.iterdir() if (d / MANIFEST).exists()} if docs_dir.is_dir() else set()
+
+    def staged_ids(self, collection: str) -> set[str]:
+        """Ids of the documents being written now (staging folders of live processes)."""
+        staging = self.root / check_collection_name(collection) / ".staging"
+        return {d.name.split("-")[0] for d in staging.iterdir()} if staging.is_dir() else set()
+
+    def generation(self, collection: str) -> tuple[str, int]:
+        """``(token, time_ns)`` of the collection's last commit or delete by any process ("", 0 before any).
+
+        Readers in other processes compare it to what they saw, to notice writes they did not make."""
+        path = self.root / check_collection_name(collection) / GENERATION
+        try:
+            return path.read_text(encoding="ascii").strip(), path.stat().st_mtime_ns
+        except (OSError, UnicodeDecodeError):
+            return "", 0
+
     # -- writing -----------------------------------------------------------------------------
     def staging_dir(self, collection: str, doc_id: str) -> Path:
         """A fresh private folder to write a document into before ``commit``."""
-        path = self.root / check_collection_name(collection) / ".staging" / f"{doc_id}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        name = f"{check_doc_id(doc_id)}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        path = self.root / check_collection_name(collection) / ".staging" / name
         path.mkdir(parents=True)
         return path
 
@@ -118,6 +196,7 @@ class Library:
             raise StoreError(f"could not move document {record.doc_id} into {final}: {exc}") from exc
         _sync_dir(final.parent)
         _sync_dir(staging.parent)
+        self._bump(record.collection)
         return final
 
     def discard_staging(self, staging: Path) -> None:
@@ -133,6 +212,7 @@ class Library:
         record = _read_manifest(path) or DocumentRecord(doc_id=doc_id, source="(unreadable manifest)", collection=collection,
                                                         pages=(), ocr_engine="", n_chunks=0, created_at="")
         self._discard(self.doc_dir(collection, doc_id))
+        self._bump(collection)
         return record
 
     def clean_staging(self, collection: str) -> list[str]:
@@ -163,6 +243,17 @@ class Library:
                 yield
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def _bump(self, collection: str) -> None:
+        """Record a new generation of the collection (a token naming this process)."""
+        path = self.root / check_collection_name(collection) / GENERATION
+        tmp = path.with_name(f"{GENERATION}-{os.getpid()}-{uuid.uuid4().hex[:6]}")
+        try:
+            tmp.write_text(f"{os.getpid()}-{uuid.uuid4().hex}\n", encoding="ascii")
+            os.replace(tmp, path)
+        except OSError as exc:  # the document itself is written; readers elsewhere may see it late
+            log.warning("could not record the new generation of %s (%s)", collection, exc)
+            tmp.unlink(missing_ok=True)
 
     def _discard(self, path: Path) -> None:
         trash = path.parent.parent / ".trash" / f"{path.name}-{uuid.uuid4().hex[:6]}"

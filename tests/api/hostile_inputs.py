@@ -90,6 +90,34 @@ def tiff_frames(n: int) -> bytes:
     return buf.getvalue()
 
 
+def tiff_huge_later_frame(width: int, height: int) -> bytes:
+    """A two-page 1-bit TIFF: page 1 is 64x64, page 2's header claims ``width`` x ``height`` (no pixel data).
+
+    Only the first page's size is in the file's first header; a check of page 1 alone lets page 2 through.
+    """
+    frames = [Image.new("1", (64, 64), 1), Image.new("1", (64, 64), 1)]
+    buf = io.BytesIO()
+    frames[0].save(buf, format="TIFF", save_all=True, append_images=frames[1:])
+    data = bytearray(buf.getvalue())
+    assert data[:4] == b"II*\x00"
+    ifd = struct.unpack_from("<I", data, 4)[0]
+    ifd = struct.unpack_from("<I", data, ifd + 2 + 12 * struct.unpack_from("<H", data, ifd)[0])[0]  # the second page's header
+    for k in range(struct.unpack_from("<H", data, ifd)[0]):
+        entry = ifd + 2 + 12 * k
+        tag, kind = struct.unpack_from("<HH", data, entry)
+        if tag in (256, 257):  # ImageWidth, ImageLength
+            value = width if tag == 256 else height
+            struct.pack_into("<HHII" if kind == 4 else "<HHIHH", data, entry, tag, kind, 1, value, *(() if kind == 4 else (0,)))
+    return bytes(data)
+
+
+def jpeg_with_preview(image: Image.Image) -> bytes:
+    """A phone-style JPEG that carries a small preview of itself as a second MPO image."""
+    buf = io.BytesIO()
+    image.save(buf, format="MPO", save_all=True, append_images=[image.resize((160, 120))], quality=80)
+    return buf.getvalue()
+
+
 def image_bytes(image: Image.Image, fmt: str, **save: object) -> bytes:
     buf = io.BytesIO()
     image.save(buf, format=fmt, **save)
@@ -127,6 +155,7 @@ def corpus(photo: Path, scan: Path) -> list[Hostile]:
         lambda: Hostile("too-small-image", "dot.png", image_bytes(Image.new("RGB", (8, 8), "white"), "PNG"), 422, "too small"),
         lambda: Hostile("sliver-image", "sliver.png", image_bytes(Image.new("L", (20_000, 20), 255), "PNG"), 422, "sliver",
                                  cli=False),  # the CLI stores it with a failed page (see the report)
+        lambda: Hostile("tiff-huge-second-frame", "frame2.tiff", tiff_huge_later_frame(40_000, 40_000), 413, "pixels"),
         lambda: Hostile("tiff-too-many-frames", "frames.tiff", tiff_frames(MAX_PAGES + 5), 413, "pages"),
         lambda: Hostile("pdf-thousands-of-pages", "long.pdf", blank_pdf(3000), 413, "pages"),
         lambda: Hostile("encrypted-pdf", "locked.pdf", pdf_from_image(small, encryption=pymupdf.PDF_ENCRYPT_AES_256,

@@ -142,3 +142,24 @@ def test_sliver_images_and_odd_names_get_clean_messages(tmp_path: Path, photo: P
     message = str(info.value)
     assert message.encode("utf-8")  # valid UTF-8: no lone surrogates
     assert "0x" not in message and "\ufffd" in message
+
+
+def test_every_page_of_a_tiff_is_checked_for_pixels_before_any_is_decoded(tmp_path: Path) -> None:
+    """Issue 16.5: a TIFF whose first page is 64x64 and second 40000x40000 passed (only page 1 was checked)."""
+    from tests.api.hostile_inputs import tiff_huge_later_frame
+
+    path = bad_file(tmp_path, "frame2.tiff", tiff_huge_later_frame(40_000, 40_000))
+    with pytest.raises(InputError, match=r"frame2.tiff: page 2 is 40000x40000 pixels.*FOLIO_MAX_PIXELS"):
+        open_source(path, CFG)
+    ok = bad_file(tmp_path, "two.tiff", tiff_huge_later_frame(64, 64))
+    assert open_source(ok, CFG).n_pages == 2
+
+
+def test_a_jpeg_with_an_embedded_preview_is_one_page(photo: Path, tmp_path: Path) -> None:
+    """Issue 16.9: a phone JPEG with an MPO preview was stored with its thumbnail as page 2."""
+    from tests.api.hostile_inputs import jpeg_with_preview
+
+    path = bad_file(tmp_path, "phone.jpg", jpeg_with_preview(Image.open(photo).convert("RGB").resize((800, 600))))
+    doc = open_source(path, CFG)
+    pages = list(iter_pages(doc, CFG))
+    assert doc.n_pages == 1 and [p.page for p in pages] == [1] and pages[0].image.size == (800, 600)

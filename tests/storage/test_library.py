@@ -76,3 +76,34 @@ def test_a_damaged_manifest_hides_only_its_document_and_says_how_to_remove_it(tm
         lib.get("c1", "d3")
     assert lib.delete("c1", "d3").n_pages == 0 and lib.delete("c1", "d2").doc_id == "d2"
     assert lib.doc_ids("c1") == {"d1"} and [r.doc_id for r in lib.list("c1")] == ["d1"]
+
+
+@pytest.mark.parametrize("bad_id", ["../../../../victim", "../../other/docs/d1", "d1/../d2", "/etc", "..", "", "d1\x00"])
+def test_a_document_id_that_is_a_path_is_refused_and_nothing_outside_is_touched(tmp_path: Path, bad_id: str) -> None:
+    """Issue 16.1: 'folio docs delete ../../../../victim' removed a folder outside the data dir."""
+    data = tmp_path / "data"
+    lib = Library(data)
+    lib.commit(lib.staging_dir("c1", "d1"), record("d1"))
+    other = Library(tmp_path / "elsewhere")
+    other.commit(other.staging_dir("c1", "d1"), record("d1"))
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "document.json").write_text(record("d1").model_dump_json(), encoding="utf-8")
+    (victim / "precious.txt").write_text("keep me", encoding="utf-8")
+    for call in (lib.delete, lib.get, lib.has, lib.doc_dir, lib.staging_dir):
+        with pytest.raises(NotFound, match="not a document id"):
+            call("c1", bad_id)
+    assert (victim / "precious.txt").read_text(encoding="utf-8") == "keep me"
+    assert other.has("c1", "d1") and lib.has("c1", "d1")
+
+
+def test_cli_docs_delete_refuses_a_path_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from cli.main import main
+
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "document.json").write_text(record("d1").model_dump_json(), encoding="utf-8")
+    assert main(["docs", "delete", "../../../../" + str(victim).lstrip("/"), "--collection", "c1"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not a document id" in err
+    assert (victim / "document.json").is_file()
