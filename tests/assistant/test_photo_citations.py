@@ -58,4 +58,28 @@ def test_the_cited_box_mapped_to_the_photo_covers_the_evidence_lines(hard_assist
     assert sum(c >= 0.9 for c in covered) >= len(evidence_lines) - 1, covered
     for quad in cited:  # and the cited box is not the whole page: it hugs the lines it quotes
         assert polygon_area(quad) < 0.25 * row["photo_size"][0] * row["photo_size"][1]
+    # --json and the API say which frame the boxes are in, and how to draw them on the photo
+    out = answer.as_json()["citations"][0]
+    assert out["frame"] == "flattened" and out["photo"] == answer.citations[0].photo
+    assert out["to_photo"] == [list(row) for row in record.to_photo]
+
+
+def test_the_app_draws_the_cited_lines_on_the_photo(hard_assistant) -> None:  # type: ignore[no-untyped-def]
+    import io
+
+    from PIL import Image
+
+    from assistant.service import ask
+    from ui import render
+
+    c = ask(QA["am-01"]["question"], hard_assistant).citations[0]
+    assert c.photo and c.to_photo
+    drawn = Image.open(io.BytesIO(render.cited_photo(c.photo, c.boxes, c.to_photo, max_width=10_000))).convert("RGB")
+    plain = Image.open(c.photo).convert("RGB")
+    assert drawn.size == plain.size
+    box = c.boxes[0]
+    x, y = render._through(c.to_photo, (box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2)
+    r0, g0, b0 = plain.getpixel((round(x), round(y)))
+    r1, g1, b1 = drawn.getpixel((round(x), round(y)))
+    assert r1 - b1 > r0 - b0 + 15  # tinted orange where the cited line is on the photo
 
