@@ -208,25 +208,27 @@ def _warp_quad(image: Image.Image, rgb: np.ndarray, quad: np.ndarray) -> Rectifi
 
 
 def text_skew(gray: np.ndarray) -> float:
-    """The text lines' angle in degrees (positive: clockwise), within +-45, from projection profiles."""
+    """The text lines' angle in degrees (positive: clockwise), within +-45, from projection profiles:
+    the turn under which the rows of ink are sharpest, coarsely on a small copy, then finely."""
     import cv2
 
     h, w = gray.shape
     f = min(1.0, 800 / max(h, w))
     small = cv2.resize(gray, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
-    ink = cv2.adaptiveThreshold(small, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 25, 15)
-    if ink.mean() < 1.0:
+    fine_ink = cv2.adaptiveThreshold(small, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 25, 15)
+    if fine_ink.mean() < 1.0:
         return 0.0
+    coarse_ink = cv2.resize(fine_ink, (max(1, small.shape[1] // 2), max(1, small.shape[0] // 2)), interpolation=cv2.INTER_AREA)
+    coarse = max(np.arange(-MAX_SKEW_DEG, MAX_SKEW_DEG + 0.1, 2.0), key=lambda d: _sharpness(coarse_ink, d, cv2))
+    return float(max(np.arange(coarse - 1.5, coarse + 1.55, 0.5), key=lambda d: _sharpness(fine_ink, d, cv2)))
 
-    def sharpness(deg: float) -> float:
-        m = cv2.getRotationMatrix2D((small.shape[1] / 2, small.shape[0] / 2), deg, 1.0)
-        turned = cv2.warpAffine(ink, m, (small.shape[1], small.shape[0]), flags=cv2.INTER_NEAREST)
-        profile = turned.sum(axis=1, dtype=np.float64)
-        return float(np.square(np.diff(profile)).sum())
 
-    coarse = max(np.arange(-MAX_SKEW_DEG, MAX_SKEW_DEG + 0.1, 1.5), key=sharpness)
-    fine = max(np.arange(coarse - 1.5, coarse + 1.55, 0.25), key=sharpness)
-    return float(fine)  # cv2 turns counter-clockwise for positive degrees: the text is tilted clockwise
+def _sharpness(ink: np.ndarray, deg: float, cv2) -> float:  # type: ignore[no-untyped-def]
+    """How sharply the ink falls into rows when turned counter-clockwise by ``deg``."""
+    m = cv2.getRotationMatrix2D((ink.shape[1] / 2, ink.shape[0] / 2), float(deg), 1.0)
+    turned = cv2.warpAffine(ink, m, (ink.shape[1], ink.shape[0]), flags=cv2.INTER_NEAREST)
+    profile = turned.sum(axis=1, dtype=np.float64)
+    return float(np.square(np.diff(profile)).sum())
 
 
 def _turn(image: Image.Image, rgb: np.ndarray, angle: float) -> Rectified:
@@ -275,3 +277,23 @@ def to_stored_photo(page: PageImage, rotation: int, pages_dir: Path, name: str) 
     }[rotation % 360]
     m = np.asarray(page.to_photo, dtype=np.float64) @ np.array([*unturn, (0, 0, 1)], dtype=np.float64)
     return f"{pages_dir.name}/{name}", _matrix(m)
+
+
+def even_light(rgb: np.ndarray) -> np.ndarray:
+    """The image divided by its paper brightness (a closing that removes the text, blurred), so a shadow
+    or a light gradient across the page leaves the paper evenly light and the ink as dark as elsewhere."""
+    import cv2
+
+    h, w = rgb.shape[:2]
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    f = 0.25
+    small = cv2.resize(gray, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
+    k = max(5, round(max(h, w) * f / 60)) | 1
+    paper = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    paper = cv2.GaussianBlur(paper.astype(np.float32), (0, 0), k / 3)
+    paper = cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR)
+    gain = PAPER_LEVEL / np.maximum(paper, 24.0)
+    return np.clip(rgb.astype(np.float32) * gain[..., None], 0, 255).astype(np.uint8)
+
+
+PAPER_LEVEL = 235.0
