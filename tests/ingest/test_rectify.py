@@ -67,3 +67,13 @@ def test_text_skew_is_measured_up_to_45_degrees(angle: float) -> None:
     result = rectify(turned.convert("RGB"))
     assert result.method == "skew"
     assert abs(text_skew(np.asarray(result.image.convert("L")))) < 1.0
+
+
+@pytest.mark.parametrize("angle", [35.0, -42.0])
+def test_a_photo_turned_up_to_45_degrees_is_flattened_upright(angle: float) -> None:
+    photo = Image.open(DATA / "devset-mini" / "images" / "photo" / "nrpe-guide_p006.jpg").convert("RGB")
+    turned = photo.rotate(angle, expand=True, fillcolor=(60, 50, 40), resample=Image.Resampling.BILINEAR)  # on a desk
+    result = rectify(turned)
+    assert result.method == "page"
+    assert result.image.height > result.image.width  # portrait again, not sideways
+    assert abs(text_skew(np.asarray(result.image.convert("L")))) <= 1.0
