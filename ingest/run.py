@@ -2,7 +2,8 @@
 
 Stages (plain functions, values in, values out)::
 
-    open_source -> iter_pages -> rectify_page (a photographed page flattened) -> read_page (OCR, or the PDF text layer) -> upright page image
+    open_source -> iter_pages -> rectify_page (the page found on a photo, flattened)
+      -> read_page (OCR, or the PDF text layer) -> upright page image
       -> layout_page (blocks in reading order) -> chunk_document -> embed -> store.upsert -> library.commit
 
 A document becomes visible only at ``library.commit`` (one rename), after its chunks are in the
