@@ -278,22 +278,3 @@ def to_stored_photo(page: PageImage, rotation: int, pages_dir: Path, name: str) 
     m = np.asarray(page.to_photo, dtype=np.float64) @ np.array([*unturn, (0, 0, 1)], dtype=np.float64)
     return f"{pages_dir.name}/{name}", _matrix(m)
 
-
-def even_light(rgb: np.ndarray) -> np.ndarray:
-    """The image divided by its paper brightness (a closing that removes the text, blurred), so a shadow
-    or a light gradient across the page leaves the paper evenly light and the ink as dark as elsewhere."""
-    import cv2
-
-    h, w = rgb.shape[:2]
-    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    f = 0.25
-    small = cv2.resize(gray, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
-    k = max(5, round(max(h, w) * f / 60)) | 1
-    paper = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
-    paper = cv2.GaussianBlur(paper.astype(np.float32), (0, 0), k / 3)
-    paper = cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR)
-    gain = PAPER_LEVEL / np.maximum(paper, 24.0)
-    return np.clip(rgb.astype(np.float32) * gain[..., None], 0, 255).astype(np.uint8)
-
-
-PAPER_LEVEL = 235.0
