@@ -77,3 +77,19 @@ def test_a_photo_turned_up_to_45_degrees_is_flattened_upright(angle: float) -> N
     assert result.method == "page"
     assert result.image.height > result.image.width  # portrait again, not sideways
     assert abs(text_skew(np.asarray(result.image.convert("L")))) <= 1.0
+
+
+def test_a_pdf_of_a_photographed_page_takes_the_same_path(tmp_path: Path) -> None:
+    from ingest.config import IngestSettings
+    from ingest.rectify import rectify_pages
+    from ingest.sources import iter_pages, open_source
+
+    row = hard_page()
+    pdf = tmp_path / "photographed.pdf"
+    Image.open(HARD / row["photo_image"]).convert("RGB").save(pdf, format="PDF", resolution=150)
+    cfg = IngestSettings()
+    (page,) = list(rectify_pages(iter_pages(open_source(pdf, cfg), cfg)))
+    assert page.text_lines is None and page.to_photo is not None and page.photo is not None
+    assert page.image.width * page.image.height < 0.9 * page.photo.width * page.photo.height  # the desk is cut away
+    (unchanged,) = list(rectify_pages(iter_pages(open_source(pdf, cfg), cfg), enabled=False))
+    assert unchanged.to_photo is None
