@@ -72,6 +72,8 @@ def to_response(result: Answer, collection: str) -> AskResponse:
     out = result.as_json()
     for item in [*out["citations"], *out["pages"]]:  # type: ignore[misc]
         item["image"] = page_url(item["doc_id"], item["page"], collection)
+        if item.get("photo"):
+            item["photo"] = page_url(item["doc_id"], item["page"], collection).replace("/image?", "/photo?")
     out.pop("timings", None)
     return AskResponse.model_validate(out)
 

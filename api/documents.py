@@ -97,4 +97,20 @@ def router(services: Services, api: ApiSettings) -> APIRouter:
             raise NotFound(f"page {page} of document {doc_id} has no stored image")
         return FileResponse(path, media_type="image/jpeg")
 
+    @r.get("/documents/{doc_id}/pages/{page}/photo", response_class=FileResponse,
+           responses={200: {"content": {"image/jpeg": {}}, "description": "the original photo"},
+                      **error_responses(401, 404, 422, 429)},
+           summary="The photo a flattened page was cut from (citations' 'to_photo' maps boxes onto it)")
+    def page_photo(doc_id: str = DocIdParam, page: int = Path(ge=1, le=100_000),
+                   collection: str | None = CollectionParam) -> FileResponse:
+        name = services.collection(collection)
+        if not services.library.has(name, doc_id):
+            raise NotFound(f"no document {doc_id} in collection {name!r}; GET /documents lists them")
+        record = next((p for p in services.library.get(name, doc_id).pages if p.page == page), None)
+        folder = services.library.doc_dir(name, doc_id).resolve()
+        path = folder / record.photo if record is not None and record.photo else None
+        if path is None or not path.resolve().is_relative_to(folder) or not path.is_file():
+            raise NotFound(f"page {page} of document {doc_id} has no photo: it was not flattened from one")
+        return FileResponse(path, media_type="image/jpeg")
+
     return r

@@ -118,10 +118,14 @@ class AskRequest(Model):
 class CitationOut(Model):
     doc_id: str
     page: int
-    bbox: Box
+    bbox: Box = Field(description="[x0, y0, x1, y1] in pixels of the stored page image at 'image'")
     boxes: list[Box]
     image: str
     quote: str
+    frame: Literal["page", "flattened"] = Field("page", description="'page': the image is the upright upload; 'flattened': "
+                                                "the page was found on the photo and flattened; boxes map onto 'photo' through 'to_photo'")
+    photo: str | None = Field(None, description="URL of the original photo when frame is 'flattened'")
+    to_photo: list[list[float]] | None = Field(None, description="3x3 homography from 'image' pixels to 'photo' pixels (x, y, 1)")
 
 
 class PageOut(Model):

@@ -1,7 +1,8 @@
 """What the read path returns: an answer, its citations and the pages it looked at.
 
 Every box is in pixels of the stored page image (top-left origin), like ``storage.schema.BBox``;
-pages are 1-based. ``Answer`` is what ``assistant.service.ask`` returns to the app, the API, the
+pages are 1-based. When that image is a page flattened from a photo, a citation also carries the
+photo and the homography ``to_photo`` that draws its boxes there. ``Answer`` is what ``assistant.service.ask`` returns to the app, the API, the
 CLI and the eval runner, so its fields only grow.
 """
 
@@ -11,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from storage.schema import BBox, union_all
+from storage.schema import BBox, Matrix, union_all
 
 
 class Frozen(BaseModel):
@@ -28,6 +29,8 @@ class Citation(Frozen):
     boxes: tuple[BBox, ...]  # line boxes of the quoted lines (adjacent lines merged), stored-image pixels
     quote: str  # the cited text as read on the page
     image: str  # path of the stored page image
+    photo: str = ""  # path of the original photo when ``image`` is the page flattened from it
+    to_photo: Matrix | None = None  # homography: ``image`` pixels -> ``photo`` pixels (boxes drawn on the photo)
 
     @property
     def bbox(self) -> BBox:
@@ -79,6 +82,11 @@ class Answer(Frozen):
                     "boxes": [[round(v, 1) for v in b.as_list()] for b in c.boxes],
                     "image": c.image,
                     "quote": c.quote,
+                    # "page": the boxes are on the upright photo itself; "flattened": on the page cut out of
+                    # ``photo`` and flattened; map a box's corners through ``to_photo`` to draw it on the photo
+                    "frame": "flattened" if c.to_photo else "page",
+                    "photo": c.photo or None,
+                    "to_photo": [list(row) for row in c.to_photo] if c.to_photo else None,
                 }
                 for c in self.citations
             ],

@@ -26,7 +26,7 @@ from assistant.question import read_question
 from assistant.reader import Decision, decide
 from assistant.reader_model import MODEL_PATH, ReaderModel, load_model
 from assistant.retrieve import FusionSettings, Ranked, retrieve
-from assistant.schema import Answer, PageRef, Turn
+from assistant.schema import Answer, Citation, PageRef, Turn
 from assistant.settings import Settings
 from assistant.order import following_chunks
 from storage.library import written_here
@@ -121,7 +121,8 @@ class Assistant:
         timings = {"retrieve": retrieved - started, "answer": done - retrieved, "total": done - started}
         log.info("asked %r: %d citations, answerable %.3f, %.0f ms", question, len(draft.citations), decision.answerable,
                  1000 * (done - started))
-        return Answer(text=draft.text, citations=draft.citations, dropped_ids=draft.dropped_ids,
+        citations = tuple(self.on_photo(corpus, c) for c in draft.citations)
+        return Answer(text=draft.text, citations=citations, dropped_ids=draft.dropped_ids,
                       answerer=self.answerer.name, timings=timings, **base)
 
     def request(self, decision: Decision, corpus: _Corpus, allowed: Collection[str], *, question: str,
@@ -161,6 +162,15 @@ class Assistant:
         record = corpus.records[doc_id]
         image = next((p.image for p in record.pages if p.page == page), "")
         return str(self.handles.library.doc_dir(self.collection, doc_id) / image) if image else ""
+
+    def on_photo(self, corpus: _Corpus, citation: Citation) -> Citation:
+        """The citation with the photo its page was flattened from, and the map onto it (as it is otherwise)."""
+        record = corpus.records.get(citation.doc_id)
+        page = next((p for p in record.pages if p.page == citation.page), None) if record else None
+        if page is None or page.to_photo is None or not page.photo:
+            return citation
+        photo = str(self.handles.library.doc_dir(self.collection, citation.doc_id) / page.photo)
+        return citation.model_copy(update={"photo": photo, "to_photo": page.to_photo})
 
     def pages(self, ranked: Sequence[Ranked], corpus: _Corpus) -> tuple[PageRef, ...]:
         """Pages in the order their best chunk was retrieved (a chunk's own pages: its passage's page first)."""

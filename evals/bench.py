@@ -1,4 +1,5 @@
-"""``folio bench``: ingest throughput against raw OCR, ask latency by collection size, ingest peak memory.
+"""``folio bench``: ingest throughput against raw OCR, ask latency by collection size, ingest peak memory,
+and (``--only photos``) OCR on photos and hard photos with rectification on and off.
 
 All numbers are measured in one run on this machine, in a scratch data dir that is removed
 afterwards; the results are printed as a table and saved as JSON (never overwriting). Ratios are
@@ -20,6 +21,7 @@ from typing import Any
 
 from assistant.settings import Settings
 from evals.bench_ingest import ingest_memory, ingest_throughput
+from evals.bench_photos import format_rows, photo_ocr
 from evals.bench_query import query_latency
 from evals.dataset import ImageKind, load_set
 from evals.runner import git_sha
@@ -38,6 +40,7 @@ class BenchRequest:
     memory_pages: tuple[int, ...] = (10, 40)
     out: Path | None = None  # JSON file to write; default <data_dir>/bench/<time>.json
     parts: tuple[str, ...] = ("ingest", "query", "memory")
+    hard_dir: Path | None = None  # hard photos of the set (harden_photos.py), for the "photos" part
 
 
 def run_bench(request: BenchRequest, settings: Settings, note: Callable[[str], None]) -> tuple[dict[str, Any], Path]:
@@ -55,6 +58,9 @@ def run_bench(request: BenchRequest, settings: Settings, note: Callable[[str], N
             results["ingest"] = ingest_throughput(eval_set, request.images, settings, work / "ingest", note)
         if "query" in request.parts:
             results["query"] = {"note": QUERY_NOTE, "sizes": query_latency(settings, work / "query", request.sizes, request.questions, note)}
+        if "photos" in request.parts:
+            sets = [("photos", request.set_dir)] + ([("hard photos", request.hard_dir)] if request.hard_dir else [])
+            results["photos"] = photo_ocr(sets, request.images, settings, note)
         if "memory" in request.parts:
             results["memory"] = {"note": MEMORY_NOTE, "runs": ingest_memory(request.memory_pages, settings, work, note)}
     results["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
@@ -86,6 +92,8 @@ def format_table(results: dict[str, Any]) -> str:
         lines += [f"  {q['chunks']:>8} {q['documents']:>5} {q['store_build_s']:>8} {q['index_build_s']:>8} "
                   f"{q['ask_p50_ms']:>8} {q['ask_p95_ms']:>8}" for q in results["query"]["sizes"]]
         lines.append("")
+    if "photos" in results:
+        lines += [*format_rows(results["photos"]), ""]
     if "memory" in results:
         lines += ["Ingest peak memory (" + results["memory"]["note"] + ")",
                   f"  {'pages':>6} {'peak RSS MB':>12} {'seconds':>8} {'pages/min':>10}"]

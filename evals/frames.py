@@ -1,7 +1,8 @@
 """Between the store's frame and the set's frame: pages, lines and boxes in the set's image pixels.
 
 The store keeps page images turned upright and possibly reduced (``PageRecord.rotation`` and
-``scale``); the set's ground truth is in pixels of its own images. Everything the system returns
+``scale``, or the homography ``to_photo`` of a page flattened from a photo); the set's ground truth
+is in pixels of its own images. Everything the system returns
 is mapped back into the frame of the set image that was ingested (scan or photo) before scoring.
 Evidence boxes of the set are in scan pixels; for photos they go through ``photo_homography``.
 """
@@ -60,6 +61,8 @@ class SetFrame:
 
     def _points(self, page: StoredPage, points: list[Point]) -> Quad:
         rec = page.record
+        if rec.to_photo is not None:  # a page flattened from the photo: through its homography, then unscaled
+            return [(x / rec.scale, y / rec.scale) for x, y in map_points(rec.to_photo, points)]
         return to_source_frame(points, rec.rotation, rec.scale, page.truth.size(self.kind))
 
 

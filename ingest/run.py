@@ -2,7 +2,8 @@
 
 Stages (plain functions, values in, values out)::
 
-    open_source -> iter_pages -> read_page (OCR, or the PDF text layer) -> upright page image
+    open_source -> iter_pages -> rectify_page (the page found on a photo, flattened)
+      -> read_page (OCR, or the PDF text layer) -> upright page image
       -> layout_page (blocks in reading order) -> chunk_document -> embed -> store.upsert -> library.commit
 
 A document becomes visible only at ``library.commit`` (one rename), after its chunks are in the
@@ -25,6 +26,7 @@ from ingest.config import IngestSettings
 from ingest.layout import layout_page, running_lines
 from ingest.ocr import OcrEngine
 from ingest.pages import OcrPage, PageImage
+from ingest.rectify import rectify_pages, to_stored_photo
 from ingest.sources import SourceDoc, discover, display_name, iter_pages, open_source
 from storage.chroma import ChromaStore
 from storage.embed import Embedder
@@ -187,7 +189,7 @@ def _read(path: Path, seams: Seams, cfg: IngestSettings, progress: Progress | No
         pages_dir = staging / "pages"
         pages_dir.mkdir()
         read: list[tuple[PageRecord, OcrPage]] = []
-        for group in _groups(iter_pages(doc, cfg), _batch_size(seams.engine)):
+        for group in _groups(rectify_pages(iter_pages(doc, cfg), cfg.rectify), _batch_size(seams.engine)):
             for page, ocr in zip(group, read_pages(seams.engine, group), strict=True):
                 read.append((store_page(page, ocr, pages_dir), ocr))
                 if progress:
@@ -298,6 +300,7 @@ def store_page(page: PageImage, ocr: OcrPage, pages_dir: Path) -> PageRecord:
         image = image.rotate(-ocr.rotation, expand=True)
     name = f"p{page.page:04d}.jpg"
     image.save(pages_dir / name, format="JPEG", quality=90)
+    photo, to_photo = to_stored_photo(page, ocr.rotation, pages_dir, f"p{page.page:04d}-photo.jpg")
     return PageRecord(
         page=page.page,
         image=f"pages/{name}",
@@ -309,6 +312,8 @@ def store_page(page: PageImage, ocr: OcrPage, pages_dir: Path) -> PageRecord:
         engine=ocr.engine,
         error=ocr.error,
         lines=ocr.lines,
+        photo=photo,
+        to_photo=to_photo,
     )
 
 

@@ -8,6 +8,10 @@ Geometry has one convention everywhere:
 * A quad is four ``(x, y)`` points in the same frame: top-left, top-right, bottom-right,
   bottom-left of the text line.
 * Pages are numbered from 1. Libraries that count from 0 are converted at their adapter.
+* When the stored page image is a page flattened from a photo (found, cut out and warped upright),
+  the page record also keeps that photo (``PageRecord.photo``) and the homography ``to_photo`` from
+  stored-image pixels to photo pixels: a box is still in stored-image pixels, and drawn on the photo
+  it is the quad of its corners mapped through ``to_photo`` (``PageRecord.photo_quad``).
 
 Everything here is persisted (the document manifest on disk, chunk metadata in Chroma), so the
 models are frozen pydantic models with a ``schema_version`` on the top-level records.
@@ -25,6 +29,7 @@ SCHEMA_VERSION = 1
 
 Point = tuple[float, float]
 Quad = tuple[Point, Point, Point, Point]
+Matrix = tuple[tuple[float, float, float], tuple[float, float, float], tuple[float, float, float]]
 
 
 class Frozen(BaseModel):
@@ -160,6 +165,20 @@ class PageRecord(Frozen):
     error: str = ""
     lines: tuple[Line, ...] = ()  # in reading order
     blocks: tuple[Block, ...] = ()  # in reading order
+    photo: str = ""  # the original photo (EXIF-upright, reduced by ``scale``) when ``image`` was flattened from it
+    to_photo: Matrix | None = None  # homography: stored-image pixels -> ``photo`` pixels (includes ``rotation``)
+
+    def photo_quad(self, box: BBox) -> Quad:
+        """The corners of a stored-image box on the original photo (the box itself when nothing was flattened)."""
+        corners = ((box.x0, box.y0), (box.x1, box.y0), (box.x1, box.y1), (box.x0, box.y1))
+        m = self.to_photo
+        if m is None:
+            return corners
+        out = []
+        for x, y in corners:
+            d = m[2][0] * x + m[2][1] * y + m[2][2]
+            out.append(((m[0][0] * x + m[0][1] * y + m[0][2]) / d, (m[1][0] * x + m[1][1] * y + m[1][2]) / d))
+        return (out[0], out[1], out[2], out[3])
 
     @property
     def text(self) -> str:

@@ -35,7 +35,10 @@ def citation_card(c: Citation, source: str, key: str) -> None:
         text.markdown(f":orange-badge[{c.n}] **{plain(source)}**, page {c.page}")
         text.markdown("> " + plain(c.quote).replace("\n", "\n> "))
         with st.expander("Full page"):
-            st.image(render.cited_page(c.image, c.boxes), caption=f"{source}, page {c.page}", width=760)
+            if c.photo and c.to_photo:  # the user's own photo (the crop above is the page as flattened and read)
+                st.image(render.cited_photo(c.photo, c.boxes, c.to_photo), caption=f"{source}, page {c.page} (your photo)", width=760)
+            else:
+                st.image(render.cited_page(c.image, c.boxes), caption=f"{source}, page {c.page}", width=760)
 
 
 def closest_pages(answer: Answer, sources: Mapping[str, str]) -> None:

@@ -1,7 +1,8 @@
 """Page images for the app: cited boxes drawn on the stored page, zoomed crops around them, thumbnails.
 
 Boxes are ``storage.schema.BBox`` values in pixels of the stored page image (top-left origin), the
-frame every citation uses, so they are drawn on that image as they are. Results are JPEG bytes,
+frame every citation uses, so they are drawn on that image as they are; a page flattened from a
+photo is shown on the photo, its boxes mapped there through the citation's ``to_photo``. Results are JPEG bytes,
 cached by (path, modification time, boxes): the chat redraws every earlier answer on each rerun.
 """
 
@@ -15,7 +16,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 from storage.errors import NotFound
-from storage.schema import BBox, union_all
+from storage.schema import BBox, Matrix, union_all
 
 HIGHLIGHT = (255, 106, 0)  # outline colour of a cited box (RGB); the browser test looks for it
 FILL_ALPHA = 60  # opacity (0-255) of the tint inside a cited box
@@ -35,6 +36,13 @@ def cited_crop(image_path: str | Path, boxes: Sequence[BBox], *, max_width: int 
 def cited_page(image_path: str | Path, boxes: Sequence[BBox], *, max_width: int = 1400) -> bytes:
     """The whole page with the cited boxes drawn on it, as JPEG bytes."""
     return _cited(str(image_path), _mtime(image_path), box_key(boxes), False, max_width)
+
+
+def cited_photo(photo_path: str | Path, boxes: Sequence[BBox], to_photo: Matrix, *, max_width: int = 1400) -> bytes:
+    """The original photo of a flattened page with the cited boxes drawn on it (each box's corners
+    mapped through ``to_photo``, so a box is a quadrilateral there), as JPEG bytes."""
+    m = tuple(tuple(row) for row in to_photo)
+    return _cited_photo(str(photo_path), _mtime(photo_path), box_key(boxes), m, max_width)  # type: ignore[arg-type]
 
 
 def thumbnail(image_path: str | Path, *, max_side: int = 220) -> bytes:
@@ -86,6 +94,23 @@ def _cited(path: str, mtime: float, boxes: tuple[Box, ...], crop: bool, max_widt
     if crop and boxes:
         image = image.crop(crop_region(image.size, boxes))
     return _jpeg(image, max_width)
+
+
+@lru_cache(maxsize=128)
+def _cited_photo(path: str, mtime: float, boxes: tuple[Box, ...], to_photo: Matrix, max_width: int) -> bytes:
+    base = _open(path).convert("RGBA")
+    overlay = Image.new("RGBA", base.size, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(overlay)
+    width = max(3, round(max(base.size) / 400))
+    for x0, y0, x1, y1 in boxes:
+        quad = [_through(to_photo, x, y) for x, y in ((x0, y0), (x1, y0), (x1, y1), (x0, y1))]
+        draw.polygon(quad, fill=(*HIGHLIGHT, FILL_ALPHA), outline=(*HIGHLIGHT, 255), width=width)
+    return _jpeg(Image.alpha_composite(base, overlay).convert("RGB"), max_width)
+
+
+def _through(m: Matrix, x: float, y: float) -> tuple[float, float]:
+    d = m[2][0] * x + m[2][1] * y + m[2][2]
+    return (m[0][0] * x + m[0][1] * y + m[0][2]) / d, (m[1][0] * x + m[1][1] * y + m[1][2]) / d
 
 
 @lru_cache(maxsize=512)

@@ -30,3 +30,15 @@ def test_saved_results_never_overwrite(tmp_path: Path) -> None:
     second = save({"a": 2}, tmp_path / "b.json")
     assert (first.name, second.name) == ("b.json", "b-2.json")
     assert json.loads(first.read_text()) == {"a": 1}
+
+
+def test_bench_photos_part_reads_hard_photos_with_and_without_rectification(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    hard = Path(__file__).parents[1] / "data" / "devset-hard"
+    out = tmp_path / "bench.json"
+    assert main(["bench", str(hard), "--only", "photos", "--out", str(out)]) == 0
+    assert "Photo OCR" in capsys.readouterr().out
+    (row,) = json.loads(out.read_text())["photos"]["sets"]
+    on, off = row["on"], row["off"]
+    assert on["pages"] == off["pages"] == 1 and row["time_ratio"] > 0
+    # the tilted, shadowed page: flattened, it reads at least as well as it does as photographed
+    assert on["line_recall"] >= max(0.9, off["line_recall"]) and on["cer"] <= off["cer"] + 0.005

@@ -119,3 +119,29 @@ def test_packed_tiff_keeps_every_pixel(tmp_path, kind):
             assert np.array_equal(np.asarray(tiff.convert("RGB")), np.asarray(original.convert("RGB")))
     again = pack_documents(SET, kind, tmp_path / ".." / tmp_path.name)
     assert [p.stored_id for p in again] == [p.stored_id for p in packed]  # same pixels, same ids
+
+
+def test_a_page_flattened_from_the_photo_scores_through_its_homography():
+    """Perfect lines stored on the flattened page (the scan's frame, turned 90 and reduced) map onto the photo."""
+    docs = {}
+    pages = {}
+    for doc_id in SET.doc_ids():
+        records = []
+        for n, truth in enumerate(SET.pages_of(doc_id), start=1):
+            sw, sh = truth.size("scan")
+            flat = np.array([[0, 2, 0], [-2, 0, sh], [0, 0, 1]])  # stored pixels -> scan pixels (turned 90, halved)
+            to_photo = np.asarray(truth.photo_homography) @ flat
+            back = np.linalg.inv(flat)
+            lines = []
+            for gt in truth.lines:
+                corners = np.c_[np.asarray(box_corners(gt.bbox)), np.ones(4)] @ back.T
+                quad = tuple(tuple(p) for p in (corners[:, :2] / corners[:, 2:]).tolist())
+                lines.append(Line(text=gt.text, bbox=BBox.from_points(quad), quad=quad))
+            records.append(PageRecord(page=n, image=f"pages/p{n:04d}.jpg", width=sh // 2, height=sw // 2, rotation=90,
+                                      photo=f"pages/p{n:04d}-photo.jpg", lines=tuple(lines),
+                                      to_photo=tuple(tuple(float(v) for v in row) for row in to_photo)))
+        docs[doc_id] = DocumentRecord(doc_id=f"stored-{doc_id}", source=f"{doc_id}.tiff", collection="c",
+                                      pages=tuple(records), ocr_engine="test", n_chunks=0, created_at="2026-01-01T00:00:00+00:00")
+        pages[doc_id] = tuple(p.page for p in SET.pages_of(doc_id))
+    scores = score_pages(SetFrame(SET, "photo", docs, pages))
+    assert len(scores) == len(SET.pages) and all(s.line_recall == 1.0 for s in scores)

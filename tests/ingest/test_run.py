@@ -16,6 +16,7 @@ from ingest.run import Seams, ingest_file, ingest_paths
 from storage.chroma import ChromaStore, open_client
 from storage.config import StoreSettings
 from storage.library import Library
+from storage.schema import BBox
 
 CFG = IngestSettings()
 
@@ -44,7 +45,11 @@ def test_photo_becomes_a_stored_document_with_boxed_chunks(seams: Seams, photo_p
     record = seams.library.get("t", report.doc_id)
     page = record.pages[0]
     image = Image.open(seams.library.page_image("t", report.doc_id, 1))
-    assert (image.width, image.height) == (page.width, page.height) == Image.open(photo).size
+    assert (image.width, image.height) == (page.width, page.height)
+    # the page was found on the photo and flattened: the photo is kept beside it, with the map onto it
+    stored_photo = Image.open(seams.library.doc_dir("t", report.doc_id) / page.photo)
+    assert stored_photo.size == Image.open(photo).size and page.to_photo is not None
+    assert page.width * page.height < 0.9 * stored_photo.width * stored_photo.height  # the desk is cut away
     assert len(page.lines) > 20 and page.blocks
     chunks = seams.store.chunks(doc_ids={report.doc_id})
     assert len(chunks) == report.chunks == seams.store.count()
@@ -72,7 +77,9 @@ def test_sideways_photo_is_stored_upright(seams: Seams, photo_paths: list[Path],
     report = ingest_file(sideways, seams, CFG)
     page = seams.library.get("t", report.doc_id).pages[0]
     assert page.rotation == 90
-    assert (page.width, page.height) == photo.size
+    assert page.height > page.width  # upright (the flattened page of a portrait photo)
+    x, y = page.photo_quad(BBox(x0=0, y0=0, x1=1, y1=1))[0]  # the page's top-left corner is on the turned photo's left
+    assert x < 0.5 * photo.height and y > 0.5 * photo.width
     assert any("cjflash" in line.text for line in page.lines)
 
 
