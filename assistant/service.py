@@ -4,7 +4,8 @@
 
 ``Assistant`` is built once per entry point from ``Settings`` (the Streamlit app caches it): it
 holds the embedder, the store, the library and the answerer, and keeps a keyword index of the
-collection that is rebuilt when the set of visible documents changes. Only chunks of committed
+collection that is brought up to date when the set of visible documents changes (stored on disk,
+``assistant.keyword``). Only chunks of committed
 documents (whose manifest exists) are ever searched.
 """
 
@@ -20,7 +21,7 @@ from assistant.abstain import assess
 from assistant.answer import Answerer, OnText, Request
 from assistant.config import AnswerSettings
 from assistant.evidence import UnitScorer
-from assistant.keyword import KeywordIndex
+from assistant.keyword import KeywordIndex, persistent_index
 from assistant.rerank import RerankSettings, rerank
 from assistant.retrieve import FusionSettings, Ranked, retrieve
 from assistant.schema import Answer, PageRef, Turn
@@ -112,7 +113,7 @@ class Assistant:
         key = (visible, store.count())
         if self._corpus is None or self._corpus.key != key:
             chunks = store.chunks(doc_ids=visible)
-            keywords = KeywordIndex(chunks)
+            keywords = KeywordIndex(chunks, persistent_index(self.settings.data_dir, self.collection, chunks))
             records = {doc_id: library.get(self.collection, doc_id) for doc_id in visible}
             self._corpus = _Corpus(key=key, keywords=keywords, scorer=UnitScorer(keywords, self.handles.embedder), records=records,
                                    following=following_chunks(chunks, records))

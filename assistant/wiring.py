@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from assistant.settings import Settings
 from storage.chroma import ChromaStore, check_collection_name, open_client
-from storage.embed import Embedder, build_embedder
+from storage.embed import Embedder, build_embedder, document_embedder
 from storage.library import Library
 
 if TYPE_CHECKING:  # the write path is imported only by entry points that write
@@ -25,7 +25,7 @@ class StoreHandles:
 
 def open_store(settings: Settings, collection: str | None = None) -> StoreHandles:
     name = check_collection_name(collection or settings.collection)
-    embedder = build_embedder(settings.store)
+    embedder = build_embedder(settings.store, settings.models_dir or settings.data_dir / "models")
     client = open_client(settings.store, settings.data_dir)
     return StoreHandles(embedder=embedder, store=ChromaStore(client, name, embedder.model_id), library=Library(settings.data_dir))
 
@@ -36,4 +36,4 @@ def ingest_seams(settings: Settings, handles: StoreHandles | None = None) -> Sea
     from ingest.run import Seams
 
     handles = handles or open_store(settings)
-    return Seams(engine=build_ocr(settings.ingest), embedder=handles.embedder, store=handles.store, library=handles.library)
+    return Seams(engine=build_ocr(settings.ingest), embedder=document_embedder(handles.embedder), store=handles.store, library=handles.library)
