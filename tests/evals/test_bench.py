@@ -30,3 +30,13 @@ def test_saved_results_never_overwrite(tmp_path: Path) -> None:
     second = save({"a": 2}, tmp_path / "b.json")
     assert (first.name, second.name) == ("b.json", "b-2.json")
     assert json.loads(first.read_text()) == {"a": 1}
+
+
+def test_bench_cold_start_part(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "bench.json"
+    assert main(["bench", "--only", "cold", "--cold-runs", "1", "--out", str(out)]) == 0
+    assert "Cold start (a new process per run" in capsys.readouterr().out
+    cold = json.loads(out.read_text())["cold"]
+    assert cold["pages"] == 40 and cold["chunks"] == 200 and cold["runs"] == 1
+    for key in ("ask", "ask_torch", "help"):
+        assert cold[f"{key}_median_s"] > 0 and cold[f"{key}_cpu_median_s"] > 0 and len(cold[f"{key}_runs_s"]) == 1
