@@ -37,3 +37,11 @@ def ingest_seams(settings: Settings, handles: StoreHandles | None = None) -> Sea
 
     handles = handles or open_store(settings)
     return Seams(engine=build_ocr(settings.ingest), embedder=document_embedder(handles.embedder), store=handles.store, library=handles.library)
+
+
+def update_keyword_index(settings: Settings, store: ChromaStore, library: Library) -> None:
+    """Bring the collection's stored keyword index up to date (after an ingest), so the next ask only loads it."""
+    from assistant.keyword import persistent_index
+
+    chunks = store.chunks(doc_ids=library.doc_ids(store.collection))
+    persistent_index(settings.data_dir, store.collection, chunks)

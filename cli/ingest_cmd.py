@@ -17,7 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
-    from assistant.wiring import ingest_seams
+    from assistant.wiring import ingest_seams, update_keyword_index
     from ingest.run import IngestReport, ingest_paths
     from ingest.sources import display_name
 
@@ -31,6 +31,8 @@ def run(args: argparse.Namespace) -> int:
         seams = ingest_seams(settings)
         with PageProgress(enabled=not args.json) as progress:
             reports += ingest_paths(paths, seams, settings.ingest, progress=progress.update, on_report=progress.report)
+        if any(r.ok and not r.already_stored for r in reports):
+            update_keyword_index(settings, seams.store, seams.library)  # the analysis of the new documents, done here instead of in the next ask
     if args.json:
         print_json({"documents": [r.as_json() for r in reports]})
     failed = [r for r in reports if not r.ok]
