@@ -134,8 +134,11 @@ def _bm25(term_lists: Iterable[list[str]]) -> Any:
 
     # bm25s sets its own logger to DEBUG on import; let the entry point's logging level decide instead.
     logging.getLogger("bm25s").setLevel(logging.NOTSET)
-    tokens = bm25s.tokenize([" ".join(ts) or "_" for ts in term_lists], stopwords=None, stemmer=None,
-                            token_pattern=TOKEN_PATTERN, show_progress=False)
+    # What bm25s.tokenize(texts, stopwords=None, stemmer=None, token_pattern=r"\S+") returns (lower case, split on
+    # white space, ids in order of first appearance), without its per-token loop.
+    vocab: dict[str, int] = {}
+    ids = [[vocab.setdefault(token, len(vocab)) for token in (" ".join(ts) or "_").lower().split()] for ts in term_lists]
+    tokens = bm25s.tokenization.Tokenized(ids=ids, vocab=vocab)
     model = bm25s.BM25()
     model.index(tokens, show_progress=False)
     return model

@@ -94,3 +94,18 @@ def test_a_damaged_document_file_is_analysed_again(tmp_path: Path):
     (files.docs_dir / "guide.json").write_text("{not json", encoding="utf-8")
     (files.dir / "CURRENT").write_text("gone", encoding="utf-8")
     _same_as_fresh(persistent_index(tmp_path, "c", chunks), chunks)
+
+
+def test_token_ids_are_the_ones_bm25s_tokenize_gives():
+    import bm25s
+    import numpy as np
+
+    terms = [["treiber", "paket", "treiber"], [], ["打印机", "网络"], ["straße", "ǅx", "Ab", "a\u2028b", "x\u00a0y"]]
+    ours = keyword._bm25(terms)
+    theirs = bm25s.BM25()
+    theirs.index(bm25s.tokenize([" ".join(ts) or "_" for ts in terms], stopwords=None, stemmer=None,
+                                token_pattern=keyword.TOKEN_PATTERN, show_progress=False), show_progress=False)
+    for question in ("treiber", "打印机 网络", "straße ǆx", "ab b", "_"):
+        query = bm25s.tokenize(question, stemmer=None, token_pattern=keyword.TOKEN_PATTERN, show_progress=False)
+        a, b = ours.retrieve(query, k=len(terms), show_progress=False), theirs.retrieve(query, k=len(terms), show_progress=False)
+        assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1]), question
