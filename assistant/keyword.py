@@ -153,6 +153,8 @@ def persistent_index(data_dir: Path, collection: str, chunks: Sequence[Chunk]) -
     it once and the others load the result.
     """
     files = KeywordFiles(data_dir, collection)
+    if not chunks and not files.dir.exists():
+        return prepare(chunks)  # nothing to store: no folder for a collection that has no documents
     wanted = [c.id for c in chunks]
     loaded = _load_fitting(files, wanted)
     if loaded is not None:

@@ -4,9 +4,9 @@
 
 ``Assistant`` is built once per entry point from ``Settings`` (the Streamlit app caches it): it
 holds the embedder, the store, the library and the answerer, and keeps a keyword index of the
-collection that is brought up to date when the set of visible documents changes (stored on disk,
-``assistant.keyword``). Only chunks of committed
-documents (whose manifest exists) are ever searched.
+collection that is brought up to date when the set of visible documents changes (it is stored
+on disk, ``assistant.keyword``). Only chunks of committed documents (whose manifest exists) are
+ever searched.
 """
 
 from __future__ import annotations
