@@ -5,8 +5,9 @@
 
 ``Assistant`` is built once per entry point from ``Settings`` (the Streamlit app caches it): it
 holds the embedder, the store, the library and the answerer, and keeps a keyword index of the
-collection that is rebuilt when the set of visible documents changes. Only chunks of committed
-documents (whose manifest exists) are ever searched.
+collection that is brought up to date when the set of visible documents changes (it is stored
+on disk, ``assistant.keyword``). Only chunks of committed documents (whose manifest exists) are
+ever searched.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from assistant.answer import Answerer, OnText, Request
 from assistant.candidates import CandidateSettings, Reading, build_reading
 from assistant.config import AnswerSettings
 from assistant.evidence import UnitScorer
-from assistant.keyword import KeywordIndex
+from assistant.keyword import KeywordIndex, persistent_index
 from assistant.question import read_question
 from assistant.reader import Decision, decide
 from assistant.reader_model import MODEL_PATH, ReaderModel, load_model
@@ -147,7 +148,7 @@ class Assistant:
             records = {doc_id: record for doc_id in sorted(visible)  # a damaged manifest hides only its own document
                        if (record := library.read(self.collection, doc_id)) is not None}
             chunks = store.chunks(doc_ids=set(records))
-            keywords = KeywordIndex(chunks)
+            keywords = KeywordIndex(chunks, persistent_index(self.settings.data_dir, self.collection, chunks))
             self._corpus = _Corpus(key=key, keywords=keywords, scorer=UnitScorer(keywords, self.handles.embedder), records=records,
                                    following=following_chunks(chunks, records))
             log.info("keyword index of %r: %d chunks of %d documents", self.collection, len(chunks), len(visible))

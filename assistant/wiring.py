@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from assistant.settings import Settings
 from storage.chroma import ChromaStore, check_collection_name, open_client
-from storage.embed import Embedder, build_embedder
+from storage.embed import Embedder, build_embedder, document_embedder
 from storage.config import StoreSettings
 from storage.library import Library, library_id
 
@@ -27,7 +27,7 @@ class StoreHandles:
 
 def open_store(settings: Settings, collection: str | None = None) -> StoreHandles:
     name = check_collection_name(collection or settings.collection)
-    embedder = build_embedder(settings.store)
+    embedder = build_embedder(settings.store, settings.models_dir or settings.data_dir / "models")
     client = open_client(settings.store, settings.data_dir)
     store = ChromaStore(client, name, embedder.model_id, store_owner(settings.store, settings.data_dir))
     return StoreHandles(embedder=embedder, store=store, library=Library(settings.data_dir))
@@ -44,4 +44,12 @@ def ingest_seams(settings: Settings, handles: StoreHandles | None = None) -> Sea
     from ingest.run import Seams
 
     handles = handles or open_store(settings)
-    return Seams(engine=build_ocr(settings.ingest), embedder=handles.embedder, store=handles.store, library=handles.library)
+    return Seams(engine=build_ocr(settings.ingest), embedder=document_embedder(handles.embedder), store=handles.store, library=handles.library)
+
+
+def update_keyword_index(settings: Settings, store: ChromaStore, library: Library) -> None:
+    """Bring the collection's stored keyword index up to date (after an ingest), so the next ask only loads it."""
+    from assistant.keyword import persistent_index
+
+    chunks = store.chunks(doc_ids=library.doc_ids(store.collection))
+    persistent_index(settings.data_dir, store.collection, chunks)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
-
-from assistant.settings import Settings
 from storage.errors import ConfigError
+
+if TYPE_CHECKING:  # settings (pydantic) are imported by the verbs that run, not by 'folio --help'
+    from assistant.settings import Settings
 
 
 def add_settings_flags(parser: argparse.ArgumentParser, *names: str) -> None:
@@ -29,6 +29,10 @@ def add_settings_flags(parser: argparse.ArgumentParser, *names: str) -> None:
 
 def build_settings(args: argparse.Namespace) -> Settings:
     """The one Settings object of this run: environment and .env, then the flags given."""
+    from pydantic import ValidationError
+
+    from assistant.settings import Settings
+
     overrides = {
         name: getattr(args, name)
         for name in ("collection", "ocr_engine", "embedder", "answerer")

@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 from cli.common import add_settings_flags, build_settings, print_json
-from cli.progress import PageProgress
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -18,13 +17,22 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
-    from assistant.wiring import ingest_seams
-    from ingest.run import ingest_paths
+    from assistant.wiring import ingest_seams, update_keyword_index
+    from ingest.run import IngestReport, ingest_paths
+    from ingest.sources import display_name
 
     settings = build_settings(args)
-    seams = ingest_seams(settings)
-    with PageProgress(enabled=not args.json) as progress:
-        reports = ingest_paths(args.paths, seams, settings.ingest, progress=progress.update, on_report=progress.report)
+    # A missing path is reported before any model loads (building the seams takes seconds).
+    reports = [IngestReport(source=display_name(p), error=f"{p}: no such file") for p in args.paths if not p.exists()]
+    paths = [p for p in args.paths if p.exists()]
+    if paths:
+        from cli.progress import PageProgress
+
+        seams = ingest_seams(settings)
+        with PageProgress(enabled=not args.json) as progress:
+            reports += ingest_paths(paths, seams, settings.ingest, progress=progress.update, on_report=progress.report)
+        if any(r.ok and not r.already_stored for r in reports):
+            update_keyword_index(settings, seams.store, seams.library)  # the analysis of the new documents, done here instead of in the next ask
     if args.json:
         print_json({"documents": [r.as_json() for r in reports]})
     failed = [r for r in reports if not r.ok]

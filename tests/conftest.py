@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
+
+# The ONNX export of the question embedder (tens of seconds, torch) is made once for every test session.
+os.environ.setdefault("FOLIO_MODELS_DIR", str(Path(tempfile.gettempdir()) / "folio-test-models"))
 
 DATA = Path(__file__).parent / "data"
 MINI = DATA / "devset-mini"

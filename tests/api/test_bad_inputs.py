@@ -145,7 +145,8 @@ def test_folio_ingest_gives_one_line_per_bad_file_and_leaves_the_store_alone(
         path.write_bytes(item.data)
         files.append(path)
     env = {"FOLIO_DATA_DIR": str(services.settings.data_dir), "FOLIO_MAX_PAGES": str(MAX_PAGES),
-           "FOLIO_MAX_PIXELS": str(MAX_PIXELS), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
+           "FOLIO_MAX_PIXELS": str(MAX_PIXELS), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8",
+           "FOLIO_MODELS_DIR": os.environ["FOLIO_MODELS_DIR"]}
     out = subprocess.run([sys.executable, "-m", "cli.main", "ingest", *map(str, files), "--collection", "api", "--json"],
                          capture_output=True, timeout=300, cwd=ROOT, env=env)
     stderr = out.stderr.decode("utf-8", "replace")

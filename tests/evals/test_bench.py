@@ -42,3 +42,13 @@ def test_bench_photos_part_reads_hard_photos_with_and_without_rectification(tmp_
     assert on["pages"] == off["pages"] == 1 and row["time_ratio"] > 0
     # the tilted, shadowed page: flattened, it reads at least as well as it does as photographed
     assert on["line_recall"] >= max(0.9, off["line_recall"]) and on["cer"] <= off["cer"] + 0.005
+
+
+def test_bench_cold_start_part(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "bench.json"
+    assert main(["bench", "--only", "cold", "--cold-runs", "1", "--out", str(out)]) == 0
+    assert "Cold start (a new process per run" in capsys.readouterr().out
+    cold = json.loads(out.read_text())["cold"]
+    assert cold["pages"] == 40 and cold["chunks"] == 200 and cold["runs"] == 1
+    for key in ("ask", "ask_torch", "help"):
+        assert cold[f"{key}_median_s"] > 0 and cold[f"{key}_cpu_median_s"] > 0 and len(cold[f"{key}_runs_s"]) == 1

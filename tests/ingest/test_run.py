@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -124,7 +125,7 @@ def test_cli_ingest_json_and_exit_code(photo_paths: list[Path], tmp_path: Path, 
     out = subprocess.run(
         [sys.executable, "-m", "cli.main", "ingest", str(by_name(photo_paths, "cyberjack")), str(bad), "--collection", "c", "--json"],
         capture_output=True, text=True, timeout=300, cwd=Path(__file__).parents[2],
-        env={"FOLIO_DATA_DIR": str(_data_dir), "PATH": "/usr/bin:/bin"},
+        env={"FOLIO_DATA_DIR": str(_data_dir), "PATH": "/usr/bin:/bin", "FOLIO_MODELS_DIR": os.environ["FOLIO_MODELS_DIR"]},
     )
     assert out.returncode == 1
     docs = json.loads(out.stdout)["documents"]
@@ -136,6 +137,8 @@ def test_cli_ingest_json_and_exit_code(photo_paths: list[Path], tmp_path: Path, 
         capture_output=True, text=True, timeout=120, cwd=Path(__file__).parents[2], env={"FOLIO_DATA_DIR": str(_data_dir)},
     )
     assert [d["doc_id"] for d in json.loads(listed.stdout)["documents"]] == [docs[0]["doc_id"]]
+    keyword = _data_dir / "collections" / "c" / "keyword"  # the new document's terms are indexed by the ingest
+    assert (keyword / "CURRENT").is_file() and (keyword / "docs" / f"{docs[0]['doc_id']}.json").is_file()
 
 
 def test_vectors_of_a_writer_killed_before_its_commit_are_removed(seams: Seams, photo_paths: list[Path]) -> None:
