@@ -26,6 +26,7 @@ from assistant.retrieve import FusionSettings, Ranked, retrieve
 from assistant.schema import Answer, PageRef, Turn
 from assistant.settings import Settings
 from assistant.order import following_chunks
+from assistant.page_names import named, page_label
 from storage.schema import Chunk, DocumentRecord
 
 if TYPE_CHECKING:  # the wiring imports the write path, which asking does not need
@@ -102,7 +103,7 @@ class Assistant:
         done = time.perf_counter()
         timings = {"retrieve": retrieved - started, "answer": done - retrieved, "total": done - started}
         log.info("asked %r: %d citations, evidence %.3f, %.0f ms", question, len(draft.citations), evidence.score, 1000 * (done - started))
-        return Answer(text=draft.text, citations=draft.citations, dropped_ids=draft.dropped_ids,
+        return Answer(text=draft.text, citations=named(draft.citations, corpus.records), dropped_ids=draft.dropped_ids,
                       answerer=self.answerer.name, timings=timings, **base)
 
     def corpus(self) -> _Corpus:
@@ -136,9 +137,9 @@ class Assistant:
             for page in r.page_order():
                 key = (r.chunk.doc_id, page)
                 if key not in seen:
-                    source = corpus.records[r.chunk.doc_id].source if r.chunk.doc_id in corpus.records else ""
-                    seen[key] = PageRef(doc_id=r.chunk.doc_id, page=page, score=r.score,
-                                        image=self.image_path(corpus, r.chunk.doc_id, page), source=source)
+                    record = corpus.records.get(r.chunk.doc_id)
+                    seen[key] = PageRef(doc_id=r.chunk.doc_id, page=page, score=r.score, image=self.image_path(corpus, r.chunk.doc_id, page),
+                                        source=record.source if record else "", page_label=page_label(record, page))
         return tuple(seen.values())
 
 

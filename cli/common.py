@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from assistant.settings import Settings
-from storage.errors import ConfigError
+from storage.errors import ConfigError, NotFound
 
 
 def add_settings_flags(parser: argparse.ArgumentParser, *names: str) -> None:
@@ -45,3 +45,12 @@ def build_settings(args: argparse.Namespace) -> Settings:
 def print_json(value: Any) -> None:
     json.dump(value, sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")
+
+
+def check_collection(settings: Settings) -> None:
+    """An unknown collection is an error naming the known ones (with none stored yet, commands say to ingest)."""
+    from storage.library import Library
+
+    known = Library(settings.data_dir).collections()
+    if known and settings.collection not in known:
+        raise NotFound(f"no collection {settings.collection!r}; the collections are: {', '.join(known)} (choose one with --collection)")

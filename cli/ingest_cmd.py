@@ -6,7 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
+from storage.errors import InputError
+
 from cli.common import add_settings_flags, build_settings, print_json
+from cli.console import plural
 from cli.progress import PageProgress
 
 
@@ -22,18 +25,28 @@ def run(args: argparse.Namespace) -> int:
     from ingest.run import ingest_paths
 
     settings = build_settings(args)
+    check_paths(args.paths)  # before any model loads
     seams = ingest_seams(settings)
     with PageProgress(enabled=not args.json) as progress:
         reports = ingest_paths(args.paths, seams, settings.ingest, progress=progress.update, on_report=progress.report)
     if args.json:
         print_json({"documents": [r.as_json() for r in reports]})
     failed = [r for r in reports if not r.ok]
-    for r in failed:
-        print(f"folio: {r.error}", file=sys.stderr)
     unread = [r for r in reports if r.ok and r.pages_failed]
-    for r in unread:
-        print(f"folio: {r.source}: {r.pages_failed} of {r.pages} pages could not be read and have no text", file=sys.stderr)
-    if not reports:
-        print("folio: no images or PDFs found in the given paths", file=sys.stderr)
-        return 1
+    if args.json:  # otherwise the progress lines have said it once already
+        for r in failed:
+            print(f"folio: {r.error}", file=sys.stderr)
+        for r in unread:
+            print(f"folio: {r.source}: {r.pages_failed} of {plural(r.pages, 'page')} could not be read and have no text", file=sys.stderr)
     return 1 if failed or unread else 0
+
+
+def check_paths(paths: list[Path]) -> None:
+    """Fail on a path that does not exist, or on folders without a single image or PDF, before any model loads."""
+    from ingest.sources import discover
+
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise InputError(f"{', '.join(missing)}: no such file or folder; nothing was ingested (check the path)")
+    if not discover(paths)[0]:
+        raise InputError("no images or PDFs found in the given paths; folio reads JPEG, PNG, WebP, TIFF, BMP and PDF files")

@@ -158,6 +158,8 @@ class PageRecord(Frozen):
     status: PageStatus = "ok"
     engine: str = ""  # OCR engine that produced the lines ("rapidocr", "pdf-text", "hunyuan", ...)
     error: str = ""
+    label: str = ""  # the page number printed on the page ("6" from "Page 6 of 21"), "" when none was read
+    source: str = ""  # file the page came from, when a document was assembled from several photos
     lines: tuple[Line, ...] = ()  # in reading order
     blocks: tuple[Block, ...] = ()  # in reading order
 

@@ -1,0 +1,78 @@
+"""What a new user types in the first hour, through the real ``folio`` entry point (a subprocess)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).parents[2]
+
+
+def folio(*args: str, data_dir: Path, code: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "FOLIO_DATA_DIR": str(data_dir), "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, "-c", code, *args] if code else [sys.executable, "-m", "cli.main", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=ROOT, env=env)
+
+
+def test_version_and_bare_folio_prints_help(_data_dir: Path) -> None:
+    version = folio("--version", data_dir=_data_dir)
+    assert version.returncode == 0 and version.stdout.startswith("folio ")
+    bare = folio(data_dir=_data_dir)
+    assert bare.returncode == 0 and "usage: folio" in bare.stdout and "ingest" in bare.stdout and bare.stderr == ""
+
+
+def test_a_mistyped_command_gets_a_suggestion(_data_dir: Path) -> None:
+    out = folio("aks", "how do I reset it", data_dir=_data_dir)
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines() == ["folio: unknown command 'aks'; did you mean 'folio ask'? ('folio --help' lists them)"]
+    far = folio("-v", "xyzzy", data_dir=_data_dir)
+    assert far.returncode == 2 and "the commands are: ingest, ask" in far.stderr
+
+
+def test_an_empty_question_is_a_usage_error(_data_dir: Path) -> None:
+    out = folio("ask", "  ", data_dir=_data_dir)
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr.count("folio: the question is empty") == 1
+
+
+# The check must come before the embedder or the OCR engine is even imported.
+NO_MODELS = """
+import sys
+from cli.main import main
+code = main(sys.argv[1:])
+heavy = sorted(m for m in ("torch", "sentence_transformers", "rapidocr", "onnxruntime", "chromadb") if m in sys.modules)
+print("loaded:", ",".join(heavy))
+sys.exit(code)
+"""
+
+
+def test_a_missing_path_fails_once_before_any_model_loads(_data_dir: Path, tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-photos"
+    out = folio("ingest", str(missing), data_dir=_data_dir, code=NO_MODELS)
+    assert out.returncode == 1 and out.stdout.strip() == "loaded:"
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(missing) in lines[0] and "no such file or folder" in lines[0]
+    empty = tmp_path / "empty-folder"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("not a photo")
+    out = folio("ingest", str(empty), data_dir=_data_dir, code=NO_MODELS)
+    assert out.returncode == 1 and out.stdout.strip() == "loaded:" and "no images or PDFs found" in out.stderr
+
+
+def test_collections_are_listed_and_an_unknown_one_names_them(_data_dir: Path) -> None:
+    (_data_dir / "collections" / "kitchen" / "docs").mkdir(parents=True)
+    listed = folio("collections", data_dir=_data_dir)
+    assert listed.returncode == 0 and listed.stdout.strip() == "kitchen  0 documents, 0 pages"
+    unknown = folio("ask", "how", "do", "I", "reset", "it", "--collection", "kitchn", data_dir=_data_dir, code=NO_MODELS)
+    assert unknown.returncode == 1 and "loaded:" in unknown.stdout
+    assert unknown.stderr.strip() == "folio: no collection 'kitchn'; the collections are: kitchen (choose one with --collection)"
+    docs = folio("docs", "list", "--collection", "kitchn", data_dir=_data_dir)
+    assert docs.returncode == 1 and "the collections are: kitchen" in docs.stderr
+
+
+def test_plural_counts() -> None:
+    from cli.console import plural
+
+    assert [plural(1, "page"), plural(0, "page"), plural(21, "page"), plural(2, "document")] == ["1 page", "0 pages", "21 pages", "2 documents"]
