@@ -8,10 +8,12 @@ the data folder is writable.
 from __future__ import annotations
 
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.config import IngestSettings
+from storage.config import StoreSettings
 from storage.errors import AppError
 
 
@@ -72,6 +74,22 @@ def check_data_dir(data_dir: Path) -> Check:
     except OSError as exc:
         return Check(name, ok=False, detail=f"{data_dir} is not writable ({exc}); set FOLIO_DATA_DIR to a writable folder")
     return Check(name, ok=True, detail=f"{data_dir.resolve()} is writable")
+
+
+def check_embedder(cfg: StoreSettings) -> Check:
+    """The configured embedder loads from its package and embeds a sentence."""
+    name = "embedder"
+    started = time.perf_counter()
+    try:
+        from storage.embed import build_embedder
+
+        embedder = build_embedder(cfg)
+        vector = embedder.embed_query("Does the embedder work?")
+    except (AppError, ImportError, OSError) as exc:
+        return Check(name, ok=False, detail=f"{cfg.embedder} cannot be loaded ({exc}); reinstall Folio with its dependencies "
+                                            "(pip install -e .) or pick another with FOLIO_EMBEDDER")
+    ms = 1000 * (time.perf_counter() - started)
+    return Check(name, ok=True, detail=f"{embedder.model_id} loaded, {len(vector)} dimensions, {ms:.0f} ms")
 
 
 def run_checks(cfg: IngestSettings, data_dir: Path) -> list[Check]:

@@ -76,3 +76,20 @@ def test_plural_counts() -> None:
     from cli.console import plural
 
     assert [plural(1, "page"), plural(0, "page"), plural(21, "page"), plural(2, "document")] == ["1 page", "0 pages", "21 pages", "2 documents"]
+
+
+def test_config_names_each_variable_and_where_its_value_came_from(_data_dir: Path, tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("FOLIO_TOP_K=7\n")
+    env = {**os.environ, "FOLIO_DATA_DIR": str(_data_dir), "PYTHONPATH": str(ROOT), "FOLIO_COLLECTION": "kitchen"}
+    env.pop("FOLIO_TOP_K", None)
+    out = subprocess.run([sys.executable, "-m", "cli.main", "config"], capture_output=True, text=True, timeout=60, cwd=tmp_path, env=env)
+    assert out.returncode == 0, out.stderr
+    rows = {line.split()[0]: line for line in out.stdout.splitlines()[1:]}
+    assert rows["FOLIO_TOP_K"].split()[1:] == ["7", "(.env)"]
+    assert rows["FOLIO_COLLECTION"].split()[1:] == ["kitchen", "(environment)"]
+    assert rows["FOLIO_MIN_SCORE"].endswith("(default)") and rows["FOLIO_DATA_DIR"].endswith("(environment)")
+    as_json = subprocess.run([sys.executable, "-m", "cli.main", "config", "--json"], capture_output=True, text=True, timeout=60, cwd=tmp_path, env=env)
+    import json
+
+    origins = json.loads(as_json.stdout)["origins"]
+    assert origins["top_k"] == {"variable": "FOLIO_TOP_K", "origin": ".env"} and json.loads(as_json.stdout)["top_k"] == 7
