@@ -16,7 +16,8 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from assistant.abstain import assess
+from assistant.abstain import Evidence, assess
+from assistant.followup import search_in_conversation
 from assistant.answer import Answerer, OnText, Request
 from assistant.config import AnswerSettings
 from assistant.evidence import UnitScorer
@@ -81,12 +82,14 @@ class Assistant:
         started = time.perf_counter()
         corpus = self.corpus()
         allowed = set(corpus.records) if doc_ids is None else set(corpus.records) & set(doc_ids)
-        query_text = _with_context(question, history)
-        vector = self.handles.embedder.embed_query(query_text)
-        query = corpus.scorer.query(query_text)
-        ranked = retrieve(query_text, vector, self.handles.store, corpus.keywords, allowed, self.fusion)
-        ranked = rerank(ranked, query, corpus.scorer, self.rerank)
-        evidence = assess(query, ranked, corpus.scorer, corpus.keywords, question=question)
+
+        def search(text: str) -> tuple[Sequence[Ranked], Evidence]:
+            query = corpus.scorer.query(text)
+            found = rerank(retrieve(text, self.handles.embedder.embed_query(text), self.handles.store, corpus.keywords, allowed, self.fusion),
+                           query, corpus.scorer, self.rerank)
+            return found, assess(query, found, corpus.scorer, corpus.keywords, question=question)
+
+        query_text, (ranked, evidence) = search_in_conversation(question, history, search, lambda r: r[1].score >= self.cfg.min_score)
         pages = self.pages(ranked, corpus)
         retrieved = time.perf_counter()
         base = {"question": question, "pages": pages, "evidence": evidence.score, "settings_fingerprint": self.fingerprint}
@@ -184,10 +187,3 @@ def abstention_text(question: str, pages: Sequence[PageRef], *, no_documents: bo
     closest = "; ".join(f"{p.source or p.doc_id}, page {p.page}" for p in pages[:CLOSEST_PAGES])
     text = "Your documents do not seem to answer this question." + (f" {reason}" if reason else "")
     return f"{text} The closest pages are: {closest}." if closest else text
-
-
-def _with_context(question: str, history: Sequence[Turn]) -> str:
-    """The retrieval query: a follow-up question is searched together with the previous question."""
-    previous = [t.text for t in history if t.role == "user"]
-    return f"{previous[-1]}\n{question}" if previous else question
-

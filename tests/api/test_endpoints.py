@@ -83,7 +83,7 @@ def test_ask_cites_pages_and_boxes_and_the_images_are_served(client: TestClient,
     assert not answer["abstained"] and "make all" in answer["answer"]
     nrpe = stored["nrpe-guide_p006.jpg"]
     cited = [c for c in answer["citations"] if c["doc_id"] == nrpe]
-    assert cited and all(set(c) == {"doc_id", "page", "bbox", "boxes", "image", "quote"} for c in answer["citations"])
+    assert cited and all(set(c) == {"doc_id", "source", "page", "page_label", "bbox", "boxes", "image", "quote"} for c in answer["citations"])
     image = client.get(cited[0]["image"])
     assert image.status_code == 200 and image.headers["content-type"] == "image/jpeg"
     width, height = Image.open(io.BytesIO(image.content)).size

@@ -88,3 +88,17 @@ def test_folio_serve_says_where_it_listens_and_logs_requests(tmp_path: Path) -> 
     text = log.read_text()
     assert f"on http://127.0.0.1:{port} (docs: http://127.0.0.1:{port}/docs)" in text
     assert " GET /docs 200 " in text
+
+
+def test_ask_over_http_follows_a_topic_switch_and_a_follow_up(client: TestClient, stored: dict[str, str]) -> None:
+    built = client.post("/ask", json={"question": "How do I build the NRPE daemon?"}).json()
+    history = [{"role": "user", "text": "How do I build the NRPE daemon?"}, {"role": "assistant", "text": built["answer"]}]
+    switch = client.post("/ask", json={"question": "What is the support e-mail address for the cyberJack reader?", "history": history})
+    assert switch.status_code == 200, switch.text
+    out = switch.json()
+    assert not out["abstained"] and "support@reiner-sct.com" in out["answer"]
+    assert out["citations"][0]["doc_id"] == stored["cyberjack-handbuch_p005.jpg"] and out["citations"][0]["source"] == "cyberjack-handbuch_p005.jpg"
+    history = [{"role": "user", "text": "How do I test the NRPE daemon locally?"}, {"role": "assistant", "text": "..."}]
+    follow = client.post("/ask", json={"question": "Which port should it be listening on?", "history": history}).json()
+    assert not follow["abstained"] and "nrpe" in follow["answer"].lower()
+    assert {c["doc_id"] for c in follow["citations"]} == {stored["nrpe-guide_p006.jpg"]}
