@@ -16,6 +16,8 @@ from cli.progress import PageProgress
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("ingest", help="read photos, scans and PDFs (files or folders) into a collection")
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="image or PDF files, or folders (read recursively)")
+    p.add_argument("--as-document", metavar="NAME", help="store all the given photos as the pages of one document called NAME, "
+                   "in the order given (or by their printed page numbers); again with more photos adds pages to it")
     add_settings_flags(p, "collection", "engine", "embedder", "json")
     p.set_defaults(handler=run)
 
@@ -28,7 +30,13 @@ def run(args: argparse.Namespace) -> int:
     check_paths(args.paths)  # before any model loads
     seams = ingest_seams(settings)
     with PageProgress(enabled=not args.json) as progress:
-        reports = ingest_paths(args.paths, seams, settings.ingest, progress=progress.update, on_report=progress.report)
+        if args.as_document is not None:
+            from ingest.assemble import ingest_as_document
+
+            reports = [ingest_as_document(args.as_document, args.paths, seams, settings.ingest, progress=progress.update)]
+            progress.report(reports[0])
+        else:
+            reports = ingest_paths(args.paths, seams, settings.ingest, progress=progress.update, on_report=progress.report)
     if args.json:
         print_json({"documents": [r.as_json() for r in reports]})
     failed = [r for r in reports if not r.ok]
