@@ -3,6 +3,7 @@ abstention the closest pages."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from assistant.schema import Answer
@@ -49,7 +50,7 @@ def citation_card(card: Card, sources: Mapping[str, str], key: str) -> None:
             header = "| " + " | ".join(" " for _ in rows[0]) + " |\n|" + "---|" * len(rows[0])
             text.markdown(header + "\n" + "\n".join("| " + " | ".join(plain(cell) for cell in r) + " |" for r in rows))
         else:
-            text.markdown("\n\n".join("> " + plain(q).replace("\n", "\n> ") for q in card.quotes))
+            text.markdown("\n\n".join("> " + _quoted(q) for q in card.quotes))
         with st.expander("Full page"):
             st.image(render.cited_page(c.image, card.boxes), caption=where, width=760)
 
@@ -69,3 +70,8 @@ def closest_pages(answer: Answer, sources: Mapping[str, str]) -> None:
                 st.image(render.cited_page(p.image, ()), caption=f"{name}, {p.page_name}", width=760)
         except AppError as exc:
             column.warning(str(exc))
+
+
+def _quoted(quote: str) -> str:
+    """A quote's lines inside a Markdown block quote; a leading "#" (a shell prompt) stays text, not a heading."""
+    return "\n> ".join(re.sub(r"^(\s*)#", r"\1\\#", line) for line in plain(quote).split("\n"))

@@ -128,7 +128,7 @@ def test_first_screen_topic_switch_follow_up_and_a_photographed_manual(tmp_path:
             save(page.screenshot(), tmp_path, "first-screen.png")
 
             page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(nrpe))
-            page.get_by_label("Pages of one document called (optional)").fill("NRPE guide")
+            page.get_by_role("textbox", name="Pages of one document called").fill("NRPE guide")
             page.get_by_role("button", name="Add to library").click()
             expect(page.get_by_text("Added NRPE guide: 1 page read")).to_be_visible(timeout=180_000)
 

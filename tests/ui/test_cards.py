@@ -34,3 +34,9 @@ def test_suggested_questions_come_from_headings() -> None:
                      page_problems=(), headings=("v. Test the NRPE daemon locally", "2.1. Batteries", "NRPE DOCUMENTATION", "4"))
     assert suggested_questions([doc]) == ["How do I test the NRPE daemon locally?", "What does NRPE guide say about Batteries?",
                                           "What does NRPE guide say about NRPE DOCUMENTATION?"]
+
+
+def test_a_quoted_shell_prompt_is_not_a_heading() -> None:
+    from ui.citations_view import _quoted
+
+    assert _quoted("# netstat -at\nnext line") == "\\# netstat -at\n> next line"
