@@ -93,3 +93,15 @@ def test_config_names_each_variable_and_where_its_value_came_from(_data_dir: Pat
 
     origins = json.loads(as_json.stdout)["origins"]
     assert origins["top_k"] == {"variable": "FOLIO_TOP_K", "origin": ".env"} and json.loads(as_json.stdout)["top_k"] == 7
+
+
+def test_piped_ingest_output_has_no_bars_no_wrapping_and_right_plurals(_data_dir: Path, tmp_path: Path) -> None:
+    photo = ROOT / "tests" / "data" / "devset-mini" / "images" / "photo" / "cyberjack-handbuch_p005.jpg"
+    env = {**os.environ, "FOLIO_DATA_DIR": str(_data_dir), "PYTHONPATH": str(ROOT), "COLUMNS": "40"}
+    out = subprocess.run([sys.executable, "-m", "cli.main", "-v", "ingest", str(photo), "--collection", "c"],
+                         capture_output=True, text=True, timeout=300, cwd=ROOT, env=env)
+    assert out.returncode == 0, out.stderr
+    lines = [line for line in out.stderr.splitlines() if not line.startswith(("INFO ", "DEBUG "))]
+    assert len(lines) == 1, out.stderr  # one unwrapped line although COLUMNS is 40
+    assert lines[0].startswith(f"stored {photo.name} as ") and ": 1 page (1 ok), " in lines[0]
+    assert "━" not in out.stderr and "Batches" not in out.stderr and "it/s" not in out.stderr
