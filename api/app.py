@@ -15,6 +15,7 @@ from fastapi.openapi.utils import get_openapi
 from api import ask, documents, ocr
 from api.auth import KeyCheck
 from api.config import ApiSettings, check_exposure
+from api.docs import install_docs
 from api.errors import install_handlers
 from api.gate import OPEN_PATHS, Gate
 from api.limits import RateLimiter
@@ -47,10 +48,11 @@ def create_app(settings: Settings, api: ApiSettings | None = None, services: Ser
         if owned:
             services.close()
 
-    app = FastAPI(title="Folio", version=VERSION, lifespan=lifespan,
+    app = FastAPI(title="Folio", version=VERSION, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Ask questions of photographed manuals and scanned documents; answers cite the page and the box.")
     app.state.services = services
     install_handlers(app)
+    install_docs(app)
     for module in (ocr, documents, ask):
         app.include_router(module.router(services, api))
 

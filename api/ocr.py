@@ -31,7 +31,11 @@ def router(services: Services, api: ApiSettings) -> APIRouter:
     @r.post("/ocr", response_model=OcrResult, max_body_size=api.api_max_upload_mb * 1_000_000,
             responses=error_responses(400, 401, 413, 415, 422, 429, 502, 503),
             summary="Read one image: lines with boxes, confidence and Markdown")
-    def ocr(file: UploadFile = File(description="one image (JPEG, PNG, WebP, TIFF or BMP)")) -> OcrResult:
+    def ocr(file: UploadFile | None = File(None, description="one image (JPEG, PNG, WebP, TIFF or BMP)"),
+            image: UploadFile | None = File(None, description="the same, for clients that name the field 'image'")) -> OcrResult:
+        file = file or image
+        if file is None:
+            raise Rejected(422, "send one image as the multipart field 'file' (or 'image')", code="bad_request")
         folder = upload_folder(services.uploads, "ocr")
         try:
             label = check_name(file.filename, raw_filename(file))

@@ -117,7 +117,9 @@ class AskRequest(Model):
 
 class CitationOut(Model):
     doc_id: str
+    source: str = Field("", description="file (or document) name the page belongs to")
     page: int
+    page_label: str = Field("", description="the page number printed on the page, when one was read")
     bbox: Box = Field(description="[x0, y0, x1, y1] in pixels of the stored page image at 'image'")
     boxes: list[Box]
     image: str
@@ -130,7 +132,9 @@ class CitationOut(Model):
 
 class PageOut(Model):
     doc_id: str
+    source: str = ""
     page: int
+    page_label: str = ""
     score: float
     image: str
 

@@ -31,6 +31,13 @@ class Citation(Frozen):
     image: str  # path of the stored page image
     photo: str = ""  # path of the original photo when ``image`` is the page flattened from it
     to_photo: Matrix | None = None  # homography: ``image`` pixels -> ``photo`` pixels (boxes drawn on the photo)
+    source: str = ""  # file name (or document name) the document was ingested from
+    page_label: str = ""  # the page number printed on the page ("6" of "Page 6 of 21"), when one was read
+
+    @property
+    def page_name(self) -> str:
+        """How a person names the page: the printed number when there is one ("p. 6"), else its position."""
+        return f"p. {self.page_label or self.page}"
 
     @property
     def bbox(self) -> BBox:
@@ -46,6 +53,11 @@ class PageRef(Frozen):
     score: float  # fused retrieval score of its best chunk, higher is better
     image: str  # path of the stored page image
     source: str = ""  # file name the document was ingested from
+    page_label: str = ""  # the page number printed on the page, when one was read
+
+    @property
+    def page_name(self) -> str:
+        return f"p. {self.page_label or self.page}"
 
 
 class Turn(Frozen):
@@ -77,7 +89,9 @@ class Answer(Frozen):
             "citations": [
                 {
                     "doc_id": c.doc_id,
+                    "source": c.source,
                     "page": c.page,
+                    "page_label": c.page_label,
                     "bbox": [round(v, 1) for v in c.bbox.as_list()],
                     "boxes": [[round(v, 1) for v in b.as_list()] for b in c.boxes],
                     "image": c.image,
@@ -90,7 +104,7 @@ class Answer(Frozen):
                 }
                 for c in self.citations
             ],
-            "pages": [{"doc_id": p.doc_id, "page": p.page, "score": round(p.score, 4), "image": p.image} for p in self.pages],
+            "pages": [{"doc_id": p.doc_id, "source": p.source, "page": p.page, "page_label": p.page_label, "score": round(p.score, 4), "image": p.image} for p in self.pages],
             "evidence": round(self.evidence, 4),
             "dropped_ids": list(self.dropped_ids),
             "answerer": self.answerer,

@@ -18,6 +18,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from assistant.followup import search_in_conversation
 from assistant.answer import Answerer, OnText, Request
 from assistant.candidates import CandidateSettings, Reading, build_reading
 from assistant.config import AnswerSettings
@@ -31,6 +32,7 @@ from assistant.schema import Answer, Citation, PageRef, Turn
 from assistant.settings import Settings
 from assistant.order import following_chunks
 from storage.library import written_here
+from assistant.page_names import named, page_label
 from storage.schema import Chunk, DocumentRecord
 
 if TYPE_CHECKING:  # the wiring imports the write path, which asking does not need
@@ -95,11 +97,15 @@ class Assistant:
         the fused retrieval and the candidate passages with their features."""
         corpus = self.corpus()
         allowed = set(corpus.records) if doc_ids is None else set(corpus.records) & set(doc_ids)
-        query_text = _with_context(question, history)
-        vector = self.handles.embedder.embed_query(query_text)
-        read = read_question(query_text, corpus.keywords)
-        ranked = retrieve(query_text, vector, self.handles.store, corpus.keywords, allowed, self.fusion)
-        return build_reading(read, ranked, corpus.scorer, self.candidates, vector), allowed
+
+        def search(text: str) -> Reading:
+            vector = self.handles.embedder.embed_query(text)
+            ranked = retrieve(text, vector, self.handles.store, corpus.keywords, allowed, self.fusion)
+            return build_reading(read_question(text, corpus.keywords), ranked, corpus.scorer, self.candidates, vector)
+
+        # the previous question joins the search only when this one needs it (assistant/followup.py)
+        _, reading = search_in_conversation(question, history, search, lambda r: not decide(r, self.model).abstain)
+        return reading, allowed
 
     def finish(self, reading: Reading, model: ReaderModel, *, question: str, history: Sequence[Turn] = (),
                allowed: Collection[str] = (), stream: OnText | None = None, started: float | None = None) -> Answer:
@@ -122,7 +128,7 @@ class Assistant:
         timings = {"retrieve": retrieved - started, "answer": done - retrieved, "total": done - started}
         log.info("asked %r: %d citations, answerable %.3f, %.0f ms", question, len(draft.citations), decision.answerable,
                  1000 * (done - started))
-        citations = tuple(self.on_photo(corpus, c) for c in draft.citations)
+        citations = named(tuple(self.on_photo(corpus, c) for c in draft.citations), corpus.records)
         return Answer(text=draft.text, citations=citations, dropped_ids=draft.dropped_ids,
                       answerer=self.answerer.name, timings=timings, **base)
 
@@ -180,9 +186,9 @@ class Assistant:
             for page in r.page_order():
                 key = (r.chunk.doc_id, page)
                 if key not in seen:
-                    source = corpus.records[r.chunk.doc_id].source if r.chunk.doc_id in corpus.records else ""
-                    seen[key] = PageRef(doc_id=r.chunk.doc_id, page=page, score=r.score,
-                                        image=self.image_path(corpus, r.chunk.doc_id, page), source=source)
+                    record = corpus.records.get(r.chunk.doc_id)
+                    seen[key] = PageRef(doc_id=r.chunk.doc_id, page=page, score=r.score, image=self.image_path(corpus, r.chunk.doc_id, page),
+                                        source=record.source if record else "", page_label=page_label(record, page))
         return tuple(seen.values())
 
 
@@ -227,10 +233,3 @@ def abstention_text(question: str, pages: Sequence[PageRef], *, no_documents: bo
     closest = "; ".join(f"{p.source or p.doc_id}, page {p.page}" for p in pages[:CLOSEST_PAGES])
     text = "Your documents do not seem to answer this question." + (f" {reason}" if reason else "")
     return f"{text} The closest pages are: {closest}." if closest else text
-
-
-def _with_context(question: str, history: Sequence[Turn]) -> str:
-    """The retrieval query: a follow-up question is searched together with the previous question."""
-    previous = [t.text for t in history if t.role == "user"]
-    return f"{previous[-1]}\n{question}" if previous else question
-

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from storage.errors import ConfigError
+from storage.errors import ConfigError, NotFound
 
 if TYPE_CHECKING:  # settings (pydantic) are imported by the verbs that run, not by 'folio --help'
     from assistant.settings import Settings
@@ -49,3 +49,12 @@ def build_settings(args: argparse.Namespace) -> Settings:
 def print_json(value: Any) -> None:
     json.dump(value, sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")
+
+
+def check_collection(settings: Settings) -> None:
+    """An unknown collection is an error naming the known ones (with none stored yet, commands say to ingest)."""
+    from storage.library import Library
+
+    known = Library(settings.data_dir).collections()
+    if known and settings.collection not in known:
+        raise NotFound(f"no collection {settings.collection!r}; the collections are: {', '.join(known)} (choose one with --collection)")

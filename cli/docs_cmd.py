@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from cli.common import add_settings_flags, build_settings, print_json
+from cli.common import add_settings_flags, build_settings, check_collection, print_json
+from cli.console import plural
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -23,6 +24,7 @@ def run_list(args: argparse.Namespace) -> int:
     from storage.library import Library
 
     settings = build_settings(args)
+    check_collection(settings)
     records = Library(settings.data_dir).list(settings.collection)
     rows = [
         {"doc_id": r.doc_id, "source": r.source, "pages": r.n_pages, "chunks": r.n_chunks, "ocr_engine": r.ocr_engine, "created_at": r.created_at}
@@ -34,7 +36,7 @@ def run_list(args: argparse.Namespace) -> int:
         print(f"no documents in collection {settings.collection!r}")
     else:
         for row in rows:
-            print(f"{row['doc_id']}  {row['pages']:>4} pages {row['chunks']:>5} chunks  {row['source']}")
+            print(f"{row['doc_id']}  {plural(row['pages'], 'page'):>10} {plural(row['chunks'], 'chunk'):>11}  {row['source']}")
     return 0
 
 
@@ -43,10 +45,11 @@ def run_delete(args: argparse.Namespace) -> int:
     from ingest.delete import delete_document
 
     settings = build_settings(args)
+    check_collection(settings)
     handles = open_store(settings)
     record, n_chunks = delete_document(handles.library, handles.store, args.doc_id)
     if args.json:
         print_json({"deleted": record.doc_id, "source": record.source, "chunks": n_chunks})
     else:
-        print(f"deleted {record.doc_id} ({record.source}): {record.n_pages} pages, {n_chunks} chunks")
+        print(f"deleted {record.doc_id} ({record.source}): {plural(record.n_pages, 'page')}, {plural(n_chunks, 'chunk')}")
     return 0

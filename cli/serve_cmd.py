@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from cli.common import add_settings_flags, build_settings
 
@@ -18,6 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from api.access_log import AccessLog
     from api.app import create_app
     from api.server import server_config
     from api.config import check_exposure
@@ -26,5 +28,8 @@ def run(args: argparse.Namespace) -> int:
     api = settings.api.model_copy(update={k: v for k, v in (("api_host", args.host), ("api_port", args.port)) if v is not None})
     check_exposure(api)  # before loading any model
     app = create_app(settings, api)
-    uvicorn.Server(server_config(app, api, log_level="info" if args.verbose else "warning")).run()
+    url = f"http://{api.api_host}:{api.api_port}"
+    print(f"folio: serving the API of collection {settings.collection!r} on {url} (docs: {url}/docs); Ctrl+C stops it",
+          file=sys.stderr, flush=True)
+    uvicorn.Server(server_config(AccessLog(app), api, log_level="info" if args.verbose else "warning", access_log=False)).run()
     return 0

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
+import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cli.child import check_port, run_forwarding
 from cli.common import add_settings_flags, build_settings
 from ui.launch import DEFAULT_HOST, DEFAULT_PORT, Launch, check_exposure, streamlit_command
 
@@ -30,11 +31,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def run(args: argparse.Namespace) -> int:
     settings = build_settings(args)
     check_exposure(args.host, settings.ui.token)
+    check_port(args.host, args.port, "ui")
     if args.ingest and ingest_first(settings, args.ingest):
         print("folio: some files could not be ingested (see above); starting the app anyway", file=sys.stderr)
     env = {**os.environ, **{FLAG_ENV[name]: str(getattr(args, name)) for name in FLAG_ENV if getattr(args, name, None)}}
     launch = Launch(host=args.host, port=args.port, max_upload_mb=settings.max_file_mb)
-    return subprocess.run(streamlit_command(launch), env=env, check=False).returncode
+    print(f"folio: the chat app is starting on http://{args.host}:{args.port} (Ctrl+C stops it)", file=sys.stderr, flush=True)
+    code = run_forwarding(streamlit_command(launch), env)
+    return 0 if code in (-signal.SIGTERM, -signal.SIGINT) else code
 
 
 def ingest_first(settings: Settings, paths: list[Path]) -> int:

@@ -8,6 +8,7 @@ data folder is writable, and the vector store (embedded, or the Chroma server) o
 from __future__ import annotations
 
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,6 +92,22 @@ def check_store(cfg: StoreSettings, data_dir: Path) -> Check:
     except Exception as exc:  # noqa: BLE001 - a check reports, never raises
         return Check(name, ok=False, detail=explain(exc, store=where) or f"{where} does not answer ({type(exc).__name__}: {exc})")
     return Check(name, ok=True, detail=f"{where} answers ({n} collections)")
+
+
+def check_embedder(cfg: StoreSettings) -> Check:
+    """The configured embedder loads from its package and embeds a sentence."""
+    name = "embedder"
+    started = time.perf_counter()
+    try:
+        from storage.embed import build_embedder
+
+        embedder = build_embedder(cfg)
+        vector = embedder.embed_query("Does the embedder work?")
+    except (AppError, ImportError, OSError) as exc:
+        return Check(name, ok=False, detail=f"{cfg.embedder} cannot be loaded ({exc}); reinstall Folio with its dependencies "
+                                            "(pip install -e .) or pick another with FOLIO_EMBEDDER")
+    ms = 1000 * (time.perf_counter() - started)
+    return Check(name, ok=True, detail=f"{embedder.model_id} loaded, {len(vector)} dimensions, {ms:.0f} ms")
 
 
 def run_checks(cfg: IngestSettings, data_dir: Path, store: StoreSettings | None = None) -> list[Check]:

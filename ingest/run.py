@@ -27,6 +27,7 @@ from ingest.layout import layout_page, running_lines
 from ingest.ocr import OcrEngine
 from ingest.pages import OcrPage, PageImage
 from ingest.rectify import rectify_pages, to_stored_photo
+from ingest.page_numbers import printed_page_number
 from ingest.sources import SourceDoc, discover, display_name, iter_pages, open_source
 from storage.chroma import ChromaStore
 from storage.embed import Embedder
@@ -224,7 +225,7 @@ def _failed(doc: SourceDoc, exc: AppError, started: float) -> IngestReport:
 def _write(step: _Read, seams: Seams, cfg: IngestSettings) -> DocumentRecord:
     doc = step.doc
     repeated = running_lines([record.lines for record, _ in step.pages])
-    pages = tuple(lay_out(record, ocr, repeated) for record, ocr in step.pages)
+    pages = tuple(lay_out(with_label(record), ocr, repeated) for record, ocr in step.pages)
     engines = sorted({p.engine for p in pages if p.engine})
     chunks = chunk_document(doc.doc_id, pages, chunk_chars=cfg.chunk_chars, ocr_engine="+".join(engines))
     vectors = []
@@ -315,6 +316,11 @@ def store_page(page: PageImage, ocr: OcrPage, pages_dir: Path) -> PageRecord:
         photo=photo,
         to_photo=to_photo,
     )
+
+
+def with_label(record: PageRecord) -> PageRecord:
+    """The record with the page number printed on it (read before layout drops running footers)."""
+    return record.model_copy(update={"label": printed_page_number(record.lines, record.height)})
 
 
 def lay_out(record: PageRecord, ocr: OcrPage, repeated: set[str]) -> PageRecord:

@@ -163,6 +163,9 @@ class PageRecord(Frozen):
     status: PageStatus = "ok"
     engine: str = ""  # OCR engine that produced the lines ("rapidocr", "pdf-text", "hunyuan", ...)
     error: str = ""
+    label: str = ""  # the page number printed on the page ("6" from "Page 6 of 21"), "" when none was read
+    source: str = ""  # file the page came from, when a document was assembled from several photos
+    source_id: str = ""  # that file's content id (doc_id_for its bytes), so adding the same photo again is a no-op
     lines: tuple[Line, ...] = ()  # in reading order
     blocks: tuple[Block, ...] = ()  # in reading order
     photo: str = ""  # the original photo (EXIF-upright, reduced by ``scale``) when ``image`` was flattened from it

@@ -31,13 +31,13 @@ def store_handles(_settings: Settings, data_dir: str, store_key: str, collection
 
 
 @st.cache_resource(show_spinner=False)
-def build_assistant(_settings: Settings, fingerprint: str, collection: str) -> Assistant:
+def build_assistant(_settings: Settings, fingerprint: str, collection: str, data_dir: str = "") -> Assistant:
     handles = store_handles(_settings, str(_settings.data_dir.resolve()), _settings.store.model_dump_json(), collection)
     return Assistant(_settings, handles)
 
 
 @st.cache_resource(show_spinner="Loading the OCR engine…")
-def build_seams(_settings: Settings, fingerprint: str, collection: str) -> Seams:
+def build_seams(_settings: Settings, fingerprint: str, collection: str, data_dir: str = "") -> Seams:
     handles = store_handles(_settings, str(_settings.data_dir.resolve()), _settings.store.model_dump_json(), collection)
     return ingest_seams(_settings, handles)
 
@@ -61,8 +61,8 @@ def components(settings: Settings, ui_settings: UiSettings, collection: str) -> 
         collection=collection,
         library=Library(settings.data_dir),
         handles=lambda: store_handles(settings, data_dir, settings.store.model_dump_json(), collection),
-        assistant=lambda: build_assistant(settings, fingerprint, collection),
-        seams=lambda: build_seams(settings, fingerprint, collection),
+        assistant=lambda: build_assistant(settings, fingerprint, collection, data_dir),  # the fingerprint leaves out the data dir
+        seams=lambda: build_seams(settings, fingerprint, collection, data_dir),
         documents=lambda ids: documents(settings, data_dir, collection, tuple(sorted(ids))),
         server_status=lambda name, url, model, key: server_status(name, url, model, key, ui_settings.ui_probe_timeout),
     )
@@ -87,8 +87,14 @@ def main() -> None:
 def warm_up(parts: Components) -> None:
     """Load the models once the page is drawn (the first session waits ~10 s, later runs not at all),
     so that they are ready when the user has picked a file or typed a question."""
-    parts.assistant()
-    parts.seams()
+    if st.session_state.get("models_ready"):
+        parts.assistant()
+        parts.seams()
+        return
+    with st.spinner("Loading the models (search and OCR)… the first time takes a few seconds"):
+        parts.assistant()
+        parts.seams()
+    st.session_state["models_ready"] = True
 
 
 try:

@@ -6,6 +6,7 @@ import logging
 
 from assistant.schema import Answer
 from storage.errors import AppError
+from ui import first_screen
 from ui.citations_view import render_evidence
 from ui.markdown import answer_markdown, plain
 from ui.session import Components
@@ -25,12 +26,13 @@ def render(parts: Components, session: Session) -> None:
     elif not entries:
         many = len(docs) > 1
         st.caption(f"{len(docs)} document{'s' if many else ''} in '{parts.collection}'. Ask anything about {'them' if many else 'it'} below.")
+        first_screen.render(docs, session)
     for i, entry in enumerate(entries):
         show_entry(entry, sources, key=str(i))
     if entries and st.button("Clear conversation", type="tertiary"):
         clear_conversation(session, parts.collection)
         st.rerun()
-    question = st.chat_input("Ask a question about your pages")
+    question = st.chat_input("Ask a question about your pages") or session.pop(first_screen.PENDING_KEY, None)
     if question:
         with st.chat_message("user"):
             st.markdown(plain(question))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ingest.delete import delete_document
 from storage.errors import AppError
-from storage.schema import DocumentRecord
+from storage.schema import BlockKind, DocumentRecord
 from ui.render import thumbnail
 from ui.markdown import plain
 from ui.session import Components
@@ -29,6 +29,7 @@ class DocSummary:
     created_at: str
     page_images: tuple[str, ...]  # paths of the stored page images, page 1 first
     page_problems: tuple[str, ...]  # "page 3: failed: ..." for pages that were not read cleanly
+    headings: tuple[str, ...] = ()  # the document's section headings, in reading order (for suggested questions)
 
 
 def summarize(record: DocumentRecord, doc_dir: Path) -> DocSummary:
@@ -37,6 +38,7 @@ def summarize(record: DocumentRecord, doc_dir: Path) -> DocSummary:
         doc_id=record.doc_id, source=record.source, n_pages=record.n_pages, n_chunks=record.n_chunks,
         ocr_engine=record.ocr_engine, created_at=record.created_at,
         page_images=tuple(str(doc_dir / p.image) for p in record.pages), page_problems=problems,
+        headings=tuple(b.text.lstrip("# ").strip() for p in record.pages for b in p.blocks if b.kind == BlockKind.HEADING),
     )
 
 

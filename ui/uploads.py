@@ -53,11 +53,27 @@ def ingest_uploads(
     *,
     progress: Progress | None = None,
     on_report: Callable[[IngestReport], None] | None = None,
+    as_document: str = "",
 ) -> list[IngestReport]:
-    """Ingest each upload into ``seams.store``'s collection; errors come back in the reports."""
+    """Ingest each upload into ``seams.store``'s collection; errors come back in the reports.
+
+    With ``as_document``, the uploads are the pages of one document of that name, in their order
+    (added to it when it exists): one report."""
     reports = []
     with _INGEST_LOCK, tempfile.TemporaryDirectory(prefix="folio-upload-") as tmp:
         recover(seams)
+        if as_document.strip():
+            from ingest.assemble import ingest_as_document
+
+            paths = []
+            for i, upload in enumerate(uploads):
+                (folder := Path(tmp) / str(i)).mkdir()
+                paths.append(folder / safe_name(upload.name))
+                paths[-1].write_bytes(upload.data)
+            report = ingest_as_document(as_document, paths, seams, cfg, progress=progress)
+            if on_report:
+                on_report(report)
+            return [report]
         for i, upload in enumerate(uploads):
             folder = Path(tmp) / str(i)
             folder.mkdir()

@@ -83,7 +83,7 @@ def test_ask_cites_pages_and_boxes_and_the_images_are_served(client: TestClient,
     assert not answer["abstained"] and "make all" in answer["answer"]
     nrpe = stored["nrpe-guide_p006.jpg"]
     cited = [c for c in answer["citations"] if c["doc_id"] == nrpe]
-    assert cited and all(set(c) == {"doc_id", "page", "bbox", "boxes", "image", "quote", "frame", "photo", "to_photo"}
+    assert cited and all(set(c) == {"doc_id", "source", "page", "page_label", "bbox", "boxes", "image", "quote", "frame", "photo", "to_photo"}
                          for c in answer["citations"])
     assert cited[0]["frame"] == "flattened" and len(cited[0]["to_photo"]) == 3  # the page was cut out of the photo
     photo = client.get(cited[0]["photo"])

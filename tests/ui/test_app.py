@@ -74,7 +74,7 @@ def test_answer_cites_the_page_with_highlighted_crops(monkeypatch: pytest.Monkey
     answer = assistant.markdown[0].value
     assert ":orange-badge[1]" in answer and "Nilsimsa" in answer
     crops = [c for c in captions(at) if c.startswith("[")]
-    assert crops and crops[0] == f"[1] {PHOTO.name}, page 1"
+    assert crops and crops[0].startswith("[1") and crops[0].endswith(f"] {PHOTO.name}, p. 1")
     assert any(e.label == "Full page" for e in at.expander)
     quotes = [m.value for m in assistant.markdown if m.value.startswith("> ")]
     assert quotes and all(len(q) > 10 for q in quotes)
@@ -98,7 +98,7 @@ def test_a_streamed_llm_answer_is_cited_and_a_follow_up_sends_the_conversation(
         at = start(monkeypatch, ingested_dir, FOLIO_ANSWERER="openai", FOLIO_LLM_BASE_URL=llm.base_url, FOLIO_LLM_MODEL="fake-llm")
         at = ask(ask(at, "How does Nilsimsa compare two digests?"), "And Ssdeep?")
     assert at.chat_message[1].markdown[0].value == "The Nilsimsa scheme compares digests by their hamming distance :orange-badge[1]."
-    assert f"[1] {PHOTO.name}, page 1" in captions(at)
+    assert any(c.startswith("[1") and c.endswith(f"] {PHOTO.name}, p. 1") for c in captions(at))
     follow_up = llm.requests[1]["messages"]
     assert [m["role"] for m in follow_up] == ["system", "user", "assistant", "user"]
     assert follow_up[1]["content"] == "How does Nilsimsa compare two digests?"
@@ -111,7 +111,7 @@ def test_abstention_shows_the_closest_pages(monkeypatch: pytest.MonkeyPatch, ing
     assert "do not seem to answer" in reply.markdown[0].value
     assert ":orange-badge[" not in reply.markdown[0].value
     assert "The closest pages:" in texts(at.caption)
-    assert f"{PHOTO.name}, page 1" in captions(at) and not [c for c in captions(at) if c.startswith("[")]
+    assert f"{PHOTO.name}, p. 1" in captions(at) and not [c for c in captions(at) if c.startswith("[")]
 
 
 def test_delete_removes_the_document(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -166,3 +166,56 @@ def test_a_token_is_asked_for_when_one_is_set_then_collections_can_be_switched(m
     healthy(at.run())
     assert at.selectbox(key="collection").value == "binders"
     assert "The collection 'binders' has no pages yet" in texts(at.info)[0]
+
+
+@pytest.fixture(scope="module")
+def two_manuals(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """RTKLIB and cyberJack pages, each its own document, and an NRPE guide made of one photo."""
+    from assistant.settings import Settings
+    from assistant.wiring import ingest_seams
+    from ingest.assemble import ingest_as_document
+    from ingest.run import ingest_paths
+
+    data_dir = tmp_path_factory.mktemp("ui-two")
+    settings = Settings(data_dir=data_dir, _env_file=None)  # type: ignore[call-arg]
+    seams = ingest_seams(settings)
+    photos = MINI / "images" / "photo"
+    reports = ingest_paths([photos / "rtklib-manual_p037.jpg", photos / "cyberjack-handbuch_p005.jpg"], seams, settings.ingest)
+    reports.append(ingest_as_document("NRPE guide", [photos / "nrpe-guide_p006.jpg"], seams, settings.ingest))
+    assert all(r.ok for r in reports)
+    return data_dir
+
+
+def test_a_topic_switch_in_the_app_answers_the_new_question_and_cards_are_few(monkeypatch: pytest.MonkeyPatch, two_manuals: Path) -> None:
+    at = ask(start(monkeypatch, two_manuals), "Which rnx2rtkp option sets the elevation mask?")
+    first = [c for c in captions(at) if c.startswith("[")]
+    assert first and all("rtklib-manual_p037.jpg" in c for c in first), (captions(at), [m.value for m in at.chat_message[1].markdown])
+    at = ask(at, "What is the support e-mail address for the cyberJack reader?")
+    assert "support@reiner-sct.com" in at.chat_message[3].markdown[0].value
+    crops = [c for c in captions(at) if c.startswith("[")][len(first):]
+    assert crops and "cyberjack-handbuch_p005.jpg" in crops[0]
+    at = ask(at, "How do I compile the NRPE addon?")
+    assert any(c.startswith("[1") and c.endswith("] NRPE guide, p. 6") for c in captions(at))
+
+
+def test_one_upload_of_several_photos_is_one_document(monkeypatch: pytest.MonkeyPatch, _data_dir: Path) -> None:
+    photos = MINI / "images" / "photo"
+    at = start(monkeypatch)
+    at.text_input(key="as_document").set_value("Field guide")
+    at.file_uploader[0].set_value([(p.name, p.read_bytes(), "image/jpeg") for p in (photos / "rtklib-manual_p037.jpg", photos / "nrpe-guide_p006.jpg")])
+    healthy(at.button(key="add_files").click().run())
+    [added] = texts(at.sidebar.success)
+    assert added.startswith("Added Field guide: 2 pages read")
+    [record] = Library(_data_dir).list("default")
+    assert record.source == "Field guide" and [(p.page, p.label) for p in record.pages] == [(1, "6"), (2, "35")]
+
+
+def test_first_screen_lists_the_documents_and_a_suggested_question_asks_it(monkeypatch: pytest.MonkeyPatch, ingested_dir: Path) -> None:
+    at = start(monkeypatch, ingested_dir)
+    assert any(PHOTO.name in m and "1 page" in m for m in texts(at.markdown))
+    assert "#### Your documents" in texts(at.markdown) and at.get("imgs") or at.image
+    suggestions = [b for b in at.button if (b.key or "").startswith("suggest-")]
+    assert suggestions, "the first screen suggests questions from the headings"
+    asked = suggestions[0].label
+    at = healthy(suggestions[0].click().run())
+    assert at.chat_message[0].markdown[0].value == asked and len(at.chat_message) == 2

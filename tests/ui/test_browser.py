@@ -107,3 +107,47 @@ def drive(page, expect, url: str, tmp_path: Path) -> dict[str, float]:  # type: 
     save(page.screenshot(), tmp_path, "3-library.png")
     return {"app ready (models loaded)": ready - opened, "upload to stored": ingested - started,
             "question to cited answer": answered - asked, "upload to first answer (without typing)": ingested - started + answered - asked}
+
+
+def test_first_screen_topic_switch_follow_up_and_a_photographed_manual(tmp_path: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.conftest import MINI
+
+    photos = MINI / "images" / "photo"
+    rtklib, cyberjack, nrpe = (photos / f"{n}.jpg" for n in ("rtklib-manual_p037", "cyberjack-handbuch_p005", "nrpe-guide_p006"))
+    with serve_folio_ui(tmp_path, "--ingest", str(rtklib), str(cyberjack)) as url, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1100})
+            page.goto(url)
+            expect(page.get_by_text("Your documents")).to_be_visible(timeout=120_000)
+            expect(page.get_by_text("Try asking")).to_be_visible(timeout=30_000)
+            expect(page.get_by_text(rtklib.name).first).to_be_visible()
+            expect(page.get_by_test_id("stStatusWidget")).to_be_hidden(timeout=180_000)
+            save(page.screenshot(), tmp_path, "first-screen.png")
+
+            page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(nrpe))
+            page.get_by_role("textbox", name="Pages of one document called").fill("NRPE guide")
+            page.get_by_role("button", name="Add to library").click()
+            expect(page.get_by_text("Added NRPE guide: 1 page read")).to_be_visible(timeout=180_000)
+
+            def ask(question: str, n: int):  # type: ignore[no-untyped-def]
+                page.get_by_placeholder("Ask a question about your pages").fill(question)
+                page.keyboard.press("Enter")
+                answer = page.get_by_test_id("stChatMessage").nth(n)
+                expect(answer.locator('img[alt^="citation 1"]').first).to_be_visible(timeout=120_000)
+                expect(page.get_by_test_id("stStatusWidget")).to_be_hidden(timeout=60_000)
+                return answer
+
+            expect(ask("Which rnx2rtkp option sets the elevation mask?", 1)).to_contain_text("elmask")
+            switched = ask("What is the support e-mail address for the cyberJack reader?", 3)
+            expect(switched).to_contain_text("support@reiner-sct.com")
+            manual = ask("How do I test the NRPE daemon locally?", 5)
+            expect(manual.get_by_text("NRPE guide, p. 6").first).to_be_visible()
+            follow = ask("Which port should it be listening on?", 7)
+            expect(follow.get_by_text("NRPE guide, p. 6").first).to_be_visible()
+            follow.scroll_into_view_if_needed()
+            save(page.screenshot(), tmp_path, "manual-citation.png")
+        finally:
+            browser.close()

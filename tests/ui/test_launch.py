@@ -78,3 +78,49 @@ def _address(hex_address: str) -> str:
         return socket.inet_ntop(socket.AF_INET, bytes.fromhex(hex_address)[::-1])
     words = bytes.fromhex(hex_address)
     return socket.inet_ntop(socket.AF_INET6, b"".join(words[i : i + 4][::-1] for i in range(0, 16, 4)))
+
+
+def test_stopping_folio_ui_stops_streamlit(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.ui.conftest import free_port, wait_healthy
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "FOLIO_DATA_DIR": str(tmp_path / "data"), "PYTHONPATH": str(Path(__file__).parents[2])}
+    log = tmp_path / "ui.log"
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with log.open("w") as out:
+            proc = subprocess.Popen([sys.executable, "-m", "cli.main", "ui", "--port", str(port)], env=env, cwd=tmp_path,
+                                    stdout=out, stderr=subprocess.STDOUT)
+            try:
+                wait_healthy(url, proc, log)
+                proc.send_signal(sig)
+                assert proc.wait(timeout=30) == 0, log.read_text()[-2000:]
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"{url}/_stcore/health", timeout=1)
+            except httpx.TransportError:
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail(f"Streamlit still serves {url} after 'folio ui' got {sig.name}")
+
+
+def test_a_busy_port_is_one_line_with_the_way_out(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        code = main(["ui", "--port", str(port)])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and len(err.splitlines()) == 1
+    assert f"port {port} on 127.0.0.1 is already in use" in err and f"--port {port + 1}" in err
