@@ -7,7 +7,7 @@ to answer at all is decided before either runs (``assistant.abstain``), never by
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -32,6 +32,7 @@ class Request:
     on_text: OnText | None = None
     search_text: str = ""  # the question with the conversation's context, as retrieval used it ("" = the question)
     following: Callable[[Chunk], Chunk | None] | None = None  # the chunk after a chunk in its document's reading order
+    documents: Mapping[str, str] = field(default_factory=dict)  # doc id -> the file name it was ingested from
 
     @property
     def query_text(self) -> str:
@@ -45,6 +46,9 @@ class Draft:
     text: str
     citations: tuple[Citation, ...]
     dropped_ids: tuple[str, ...] = field(default=())
+    abstained: bool = False  # the answerer found nothing it could stand behind (a model's refusal, no supported sentence)
+    note: str = ""  # why, when abstained
+    checks: Mapping[str, int] = field(default_factory=dict)  # counts of the model-answer verification (sentences kept, dropped, ...)
 
 
 @runtime_checkable

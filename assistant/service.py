@@ -97,13 +97,20 @@ class Assistant:
             return Answer(text=text, abstained=True, answerer="abstain", timings=timings, **base)
         request = Request(question=question, hits=[r.hit() for r in ranked[: self.cfg.top_k]], scorer=corpus.scorer,
                           image_path=lambda doc_id, page: self.image_path(corpus, doc_id, page), history=history, on_text=stream,
-                          search_text=query_text, following=lambda chunk: self._following(corpus, chunk, allowed))
+                          search_text=query_text, following=lambda chunk: self._following(corpus, chunk, allowed),
+                          documents={doc_id: record.source for doc_id, record in corpus.records.items()})
         draft = self.answerer.answer(request)
         done = time.perf_counter()
         timings = {"retrieve": retrieved - started, "answer": done - retrieved, "total": done - started}
         log.info("asked %r: %d citations, evidence %.3f, %.0f ms", question, len(draft.citations), evidence.score, 1000 * (done - started))
+        if draft.abstained:  # the answerer could not stand behind any of its answer (a chat model's refusal)
+            text = abstention_text(question, pages, reason=draft.note)
+            if stream:
+                stream(text)
+            return Answer(text=text, abstained=True, dropped_ids=draft.dropped_ids, answerer=self.answerer.name, timings=timings,
+                          checks=dict(draft.checks), **base)
         return Answer(text=draft.text, citations=draft.citations, dropped_ids=draft.dropped_ids,
-                      answerer=self.answerer.name, timings=timings, **base)
+                      answerer=self.answerer.name, timings=timings, checks=dict(draft.checks), **base)
 
     def corpus(self) -> _Corpus:
         """The keyword index and manifests of the visible documents, rebuilt when they change."""

@@ -6,6 +6,7 @@ import time
 import pytest
 
 from assistant.answer import Request
+from assistant.config import AnswerSettings
 from assistant.evidence import UnitScorer
 from assistant.keyword import KeywordIndex
 from assistant.llm import ChatClient, Message
@@ -88,12 +89,14 @@ LEDS = make_chunk("manual", 10, [
 BUILD = make_chunk("guide", 6, ["Compile the NRPE addon:", "# make all"], top=600)
 
 
-def answer(server: FakeChatServer, question: str, history=()):
-    scorer = UnitScorer(KeywordIndex([LEDS, BUILD]))
+def answer(server: FakeChatServer, question: str, history=(), chunks=(LEDS, BUILD), **settings):
+    scorer = UnitScorer(KeywordIndex(list(chunks)))
     streamed: list[str] = []
-    request = Request(question=question, hits=[Hit(chunk=LEDS, score=0.9), Hit(chunk=BUILD, score=0.5)],
-                      scorer=scorer, image_path=image_path, history=history, on_text=streamed.append)
-    return OpenAiAnswerer(client(server)).answer(request), streamed
+    request = Request(question=question, hits=[Hit(chunk=c, score=0.9 - 0.1 * i) for i, c in enumerate(chunks)],
+                      scorer=scorer, image_path=image_path, history=history, on_text=streamed.append,
+                      documents={"manual": "manual.pdf"})
+    cfg = AnswerSettings(**settings)
+    return OpenAiAnswerer(client(server), cfg).answer(request), streamed
 
 
 def test_answer_cites_given_ids_drops_unknown_ones_and_boxes_the_matching_line():
@@ -103,11 +106,12 @@ def test_answer_cites_given_ids_drops_unknown_ones_and_boxes_the_matching_line()
     with FakeChatServer([Reply(pieces=pieces)]) as server:
         draft, streamed = answer(server, "What does the green LED mean?")
     prompt = server.requests[0]["messages"][-1]["content"]
-    assert f"[{leds}] (page 10)" in prompt and f"[{ids[BUILD.id]}] (page 6)" in prompt
+    assert f"[{leds}] manual.pdf, page 10" in prompt and f"[{ids[BUILD.id]}] guide, page 6" in prompt  # document and page
     assert "Question: What does the green LED mean?" in prompt
-    assert draft.text == "The green LED means the battery is fully charged [1]. It is safe ."
+    assert draft.text == "The green LED means the battery is fully charged [1]."  # "It is safe" is in no source: dropped
     assert "".join(streamed).strip() == draft.text
-    assert draft.dropped_ids == ("c-ffff",)
+    assert draft.dropped_ids == ("c-ffff",) and not draft.abstained
+    assert draft.checks["kept"] == 1 and draft.checks["unsupported"] == 1
     [citation] = draft.citations
     assert citation.chunk_id == LEDS.id and citation.page == 10
     assert citation.quote == "When the battery is fully charged, the green LED will be lit."
