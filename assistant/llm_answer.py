@@ -55,7 +55,7 @@ MIN_SOURCE_CHARS = 200  # a source cut shorter than this to fit the context is l
 MAX_SOURCE_CHARS = 2500
 REPOINT_MARGIN = 0.2  # another source supports a sentence "clearly better" by this much support
 MAX_CITED_LINES = 3
-UNSUPPORTED_MARK = " [unsupported]"
+UNSUPPORTED_MARK = "[unsupported]"
 CUT_OFF_NOTE = "(The answer was cut off: the model reached its length limit.)"
 EXTRACTIVE_NOTE = "The model's answer could not be checked against your documents; this passage answers best:"
 STRAY_ID = re.compile(r"\[\s*(?:source\s*:?\s*)?(c-[^\]\s,;]{0,30})\s*\]", re.I)  # "[c-xxxx]", "[c-3f9a2b1e...]"
@@ -115,6 +115,8 @@ class OpenAiAnswerer:
         completion = self.client.complete(messages(request, hits, aliases), on_delta)
         for sentence in sentences.finish():
             show(checker.check(sentence))
+        if checker.supported:
+            show(checker.release())  # marked sentences and connectives after the last supported sentence
         counts = dict(checker.counts)
         log.info("verified the model's answer: %s", counts)
         if not checker.supported:
@@ -295,11 +297,11 @@ class SentenceChecker:
         if not chosen:
             self.counts["unsupported"] += 1
             log.info("unsupported sentence %s: %r", "marked" if self.cfg.llm_unsupported == "mark" else "dropped", text)
-            return self._hold(text + UNSUPPORTED_MARK + trail) if self.cfg.llm_unsupported == "mark" else ""
+            return self._hold(_with_mark(text, UNSUPPORTED_MARK) + trail) if self.cfg.llm_unsupported == "mark" else ""
         numbers: list[int] = []
         for alias in chosen:
             numbers.extend(n for n in self._cite(self.sources[alias], text) if n not in numbers)
-        return self._release() + _with_citations(text, numbers) + trail
+        return self.release() + _with_citations(text, numbers) + trail
 
     def _attribute(self, text: str, given: list[str]) -> list[str]:
         """The source ids that support ``text`` ([] for none), counting kept, re-pointed and attributed."""
@@ -325,7 +327,8 @@ class SentenceChecker:
             self._held.append(text)
         return ""
 
-    def _release(self) -> str:
+    def release(self) -> str:
+        """What was held back, to show now that a supported sentence came."""
         held, self._held = "".join(self._held), []
         return held
 
@@ -367,7 +370,11 @@ def _source_text(chunk: Chunk) -> str:
 
 def _with_citations(text: str, numbers: Sequence[int]) -> str:
     """``text`` with ``[1][2]`` before its closing punctuation."""
-    marks = "".join(f"[{n}]" for n in numbers)
+    return _with_mark(text, "".join(f"[{n}]" for n in numbers))
+
+
+def _with_mark(text: str, marks: str) -> str:
+    marks = marks.strip()
     end = re.search(r"[.!?。！？:;]+$", text)
     body, punct = (text[: end.start()], end.group()) if end else (text, "")
     return f"{body.rstrip()} {marks}{punct}" if marks else text

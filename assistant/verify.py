@@ -54,7 +54,7 @@ def support(sentence: str, source_text: str) -> float:
     if claim.empty:
         return 0.0
     source = _source(source_text)
-    if missing_numbers(claim, source):
+    if missing_numbers(claim, source, source_text):
         return 0.0
     total = got = 0.0
     for term in claim.terms:
@@ -74,18 +74,28 @@ def checkable(sentence: str) -> bool:
     return not content(text).empty
 
 
-def missing_numbers(claim: Content, source: Content) -> list[str]:
-    """The numbers of ``claim`` that ``source`` does not hold (a number with a unit matches its number)."""
+def missing_numbers(claim: Content, source: Content, source_text: str = "") -> list[str]:
+    """The numbers of ``claim`` that ``source`` does not hold. A number with a unit matches its number
+    ("12V" and "12 V"); a part number or identifier matches with its spaces and hyphens left out
+    ("pos1-elmask" and the OCR's "pos1- elmask")."""
     source_cores = {core for token in source.numbers for core in DIGITS.findall(token)}
+    squashed = _squash(source_text) if source_text else ""
     missing = []
     for token in claim.numbers:
         if token in source.numbers:
+            continue
+        if squashed and any(c.isalpha() for c in token) and len(_squash(token)) >= 3 and _squash(token) in squashed:
             continue
         cores = DIGITS.findall(token)
         if NUMBER_WITH_UNIT.match(token) and cores and all(c in source_cores for c in cores):
             continue
         missing.append(token)
     return missing
+
+
+@lru_cache(maxsize=256)
+def _squash(text: str) -> str:
+    return re.sub(r"[\s\-_./]+", "", unicodedata.normalize("NFKC", text).lower())
 
 
 def content(sentence: str) -> Content:

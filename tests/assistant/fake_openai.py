@@ -99,7 +99,10 @@ class FakeChatServer:
                     return
                 if reply.respond is not None:
                     reply = Reply(pieces=reply.respond(body), gap=reply.gap, finish_reason=reply.finish_reason)
-                self._stream(reply, body.get("model", ""))
+                try:
+                    self._stream(reply, body.get("model", ""))
+                except (BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout, a deadline)
+                    self.close_connection = True
 
             def _plain(self, status: int, text: str) -> None:
                 data = text.encode()

@@ -1,5 +1,6 @@
 """The chat client and the chat answerer against a fake OpenAI-compatible server on loopback."""
 
+import re
 import socket
 import time
 
@@ -130,3 +131,124 @@ def test_follow_up_sends_the_conversation_so_far():
 def test_short_ids_grow_until_they_are_unique():
     assert short_ids(["c-abcd11", "c-abcd22"]) == {"c-abcd11": "c-abcd1", "c-abcd22": "c-abcd2"}
     assert short_ids(["c-1234ab", "c-9999ab"]) == {"c-1234ab": "c-1234", "c-9999ab": "c-9999"}
+
+
+# -- misbehaviours of real chat models and servers (issue 18): each of these passed unchecked before --
+
+PYRO = make_chunk("altimeter", 4, ["Mounting the pyro charges:", "Insert two screws for each pyro charge."])
+BATTERY = make_chunk("altimeter", 5, ["Battery", "Connect the red wire to the positive (+) battery terminal."], top=300)
+WARRANTY = make_chunk("kettle", 2, ["Descale the kettle every 4 weeks with citric acid."])
+
+
+def alias(chunk, chunks=(LEDS, BUILD)):
+    return short_ids([c.id for c in chunks])[chunk.id]
+
+
+def test_an_uncited_sentence_is_tied_to_the_source_that_supports_it():
+    with FakeChatServer([Reply(pieces=["When the battery is fully charged, ", "the green LED is lit."])]) as server:
+        draft, _ = answer(server, "What does the green LED mean?")
+    assert draft.text == "When the battery is fully charged, the green LED is lit [1]." and not draft.abstained
+    assert draft.citations[0].chunk_id == LEDS.id and draft.checks["attributed"] == 1
+
+
+def test_an_invented_uncited_fact_is_not_shown_as_an_answer():
+    with FakeChatServer([Reply(pieces=["Die Garantie beträgt 10 Jahre."])]) as server:
+        draft, streamed = answer(server, "Wie lange gilt die Garantie?", chunks=(WARRANTY, LEDS))
+    assert draft.abstained and draft.text == "" and not draft.citations and streamed == []
+    assert "not supported" in draft.note and draft.checks["unsupported"] == 1
+
+
+def test_a_number_the_cited_source_does_not_hold_is_unsupported():
+    cited = alias(WARRANTY, (WARRANTY, LEDS))
+    with FakeChatServer([Reply(pieces=[f"Descale the kettle every 6 weeks with citric acid [{cited}]."])]) as server:
+        draft, _ = answer(server, "How often should the kettle be descaled?", chunks=(WARRANTY, LEDS))
+    assert draft.abstained and draft.checks["unsupported"] == 1
+
+
+def test_unsupported_sentences_can_be_shown_marked_and_no_support_can_fall_back_to_the_extractive_answer():
+    leds = alias(LEDS)
+    pieces = [f"The green LED means the battery is fully charged [{leds}]. ", "It also plays a melody."]
+    with FakeChatServer([Reply(pieces=pieces)]) as server:
+        draft, _ = answer(server, "What does the green LED mean?", llm_unsupported="mark")
+    assert draft.text == "The green LED means the battery is fully charged [1]. It also plays a melody [unsupported]."
+    with FakeChatServer([Reply(pieces=["It plays a melody."])]) as server:
+        draft, streamed = answer(server, "What does the green LED mean?", llm_no_support="extractive")
+    assert not draft.abstained and draft.text.startswith("The model's answer could not be checked")
+    assert "green LED" in draft.text and draft.citations and draft.checks["extractive"] == 1
+    assert "".join(streamed) == draft.text
+
+
+def test_a_refusal_in_words_is_an_abstention():
+    with FakeChatServer([Reply(pieces=["The documents do not say."])]) as server:
+        draft, streamed = answer(server, "What is the warranty?")
+    assert draft.abstained and "do not answer" in draft.note and streamed == []
+    with FakeChatServer([Reply(pieces=["Die Dokumente enthalten keine Angabe dazu."])]) as server:
+        assert answer(server, "Wie lange gilt die Garantie?")[0].abstained
+
+
+def test_a_wrong_source_id_is_re_pointed_to_the_source_that_supports_the_sentence():
+    chunks = (PYRO, BATTERY)
+    pyro = alias(PYRO, chunks)
+    with FakeChatServer([Reply(pieces=[f"Connect the red wire to the positive battery terminal [{pyro}]."])]) as server:
+        draft, _ = answer(server, "How do I connect the battery?", chunks=chunks)
+    assert draft.text == "Connect the red wire to the positive battery terminal [1]."
+    [citation] = draft.citations
+    assert citation.chunk_id == BATTERY.id and citation.quote.startswith("Connect the red wire")
+    assert draft.checks["repointed"] == 1
+
+
+def test_the_prompt_example_id_cannot_become_a_citation_and_copied_headers_are_not_citations():
+    leds, build = alias(LEDS), alias(BUILD)
+    copied = [f"[{build}] guide, page 6\n", "When the battery is fully charged, the green LED will be lit.\n",
+              "The connector is [c-3f9a]. [c-xxxx]"]
+    with FakeChatServer([Reply(pieces=copied)]) as server:
+        draft, _ = answer(server, "What does the green LED mean?")
+    system = server.requests[0]["messages"][0]["content"]
+    assert "c-3f9a" not in system and not re.search(r"\[c-[0-9a-f]{2,}\]", system)  # no example that looks like an id
+    assert draft.text == "When the battery is fully charged, the green LED will be lit [1]."
+    assert [c.chunk_id for c in draft.citations] == [LEDS.id] and "c-3f9a" in draft.dropped_ids
+    assert leds not in draft.text
+
+
+def test_an_answer_cut_off_by_the_token_limit_says_so():
+    leds = alias(LEDS)
+    pieces = [f"The green LED means the battery is fully charged [{leds}]. ", "When the battery"]
+    with FakeChatServer([Reply(pieces=pieces, finish_reason="length")]) as server:
+        draft, streamed = answer(server, "What does the green LED mean?")
+    assert draft.text.endswith("(The answer was cut off: the model reached its length limit.)")
+    assert draft.checks["cut_off"] == 1 and "".join(streamed).strip() == draft.text
+
+
+def test_an_empty_stream_is_reported_as_a_likely_context_overflow_and_not_retried():
+    with FakeChatServer([Reply(empty=True)]) as server:
+        with pytest.raises(EngineUnavailable, match="longer than the server's context"):
+            client(server).chat([Message("user", "x" * 30000)], lambda d: None)
+    assert len(server.requests) == 1
+
+
+def test_pings_without_tokens_time_out_and_a_total_deadline_bounds_the_answer():
+    with FakeChatServer([Reply(pieces=["late"], pings=40, gap=0.05)]) as server:
+        started = time.perf_counter()
+        with pytest.raises(EngineUnavailable, match="no token within"):
+            client(server, timeout=0.5, retries=0).chat(HELLO, lambda d: None)
+        assert time.perf_counter() - started < 1.5
+    with FakeChatServer([Reply(pieces=["a"] * 40, gap=0.05)]) as server:
+        with pytest.raises(EngineUnavailable, match="within 0.5 s"):
+            client(server, timeout=5.0, deadline=0.5).chat(HELLO, lambda d: None)
+        assert len(server.requests) == 1
+
+
+def test_sources_are_fitted_to_the_context_the_server_reports():
+    from tests.assistant.fake_openai import model_entry
+
+    big = [make_chunk(f"doc{i}", 1, [f"Line {j} of a long manual page about topic {i}." for j in range(40)]) for i in range(6)]
+    scorer = UnitScorer(KeywordIndex(big))
+    request = Request(question="What about topic 3?", hits=[Hit(chunk=c, score=0.5) for c in big], scorer=scorer, image_path=image_path)
+    with FakeChatServer([Reply(pieces=["The documents do not say."])], models=[model_entry("fake-model", context=2048)]) as server:
+        chat = OpenAiAnswerer(client(server, max_tokens=300))
+        chat.answer(request)
+    assert chat.context_tokens() == 2048
+    prompt = sum(len(m["content"]) for m in server.requests[0]["messages"])
+    assert prompt <= (2048 - 300) * 3 and server.requests[0]["messages"][-1]["content"].count("[c-") < 6
+    with FakeChatServer([Reply(pieces=["ok."])], models=[model_entry("fake-model")]) as server:
+        assert OpenAiAnswerer(client(server), AnswerSettings(llm_context_tokens=1024)).context_tokens() == 1024
