@@ -89,11 +89,11 @@ class ChatClient:
         """Stream a completion; returns the whole text (also given piece by piece to ``on_delta``)."""
         return self.complete(messages, on_delta).text
 
-    def served_models(self) -> list[ServedModel]:
+    def served_models(self, timeout: float | None = None) -> list[ServedModel]:
         """``GET /models``: what the server serves. Raises ``EngineUnavailable`` or ``ConfigError``."""
         url = self.base_url + "/models"
         try:
-            response = self._http.get(url, timeout=min(self.timeout, 10.0))
+            response = self._http.get(url, timeout=timeout or min(self.timeout, 10.0))
         except httpx.HTTPError as exc:
             raise EngineUnavailable(f"chat server at {url} does not answer ({type(exc).__name__}); check that it is running") from exc
         if response.status_code in (401, 403):

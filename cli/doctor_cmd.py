@@ -8,16 +8,17 @@ from cli.common import add_settings_flags, build_settings, print_json
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("doctor", help="check the HunyuanOCR server, the CPU OCR engine and the data dir")
+    p = sub.add_parser("doctor", help="check the HunyuanOCR server, the CPU OCR engine, the data dir and the chat server")
     add_settings_flags(p, "engine", "json")
     p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from assistant.llm_check import check_chat_server
     from ingest.preflight import run_checks
 
     settings = build_settings(args)
-    checks = run_checks(settings.ingest, settings.data_dir)
+    checks = [*run_checks(settings.ingest, settings.data_dir), check_chat_server(settings.answer)]
     if args.json:
         print_json({"checks": [c.__dict__ for c in checks]})
     for c in checks if not args.json else ():

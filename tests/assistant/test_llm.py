@@ -252,3 +252,20 @@ def test_sources_are_fitted_to_the_context_the_server_reports():
     assert prompt <= (2048 - 300) * 3 and server.requests[0]["messages"][-1]["content"].count("[c-") < 6
     with FakeChatServer([Reply(pieces=["ok."])], models=[model_entry("fake-model")]) as server:
         assert OpenAiAnswerer(client(server), AnswerSettings(llm_context_tokens=1024)).context_tokens() == 1024
+
+
+def test_the_chat_server_check_probes_models_and_the_model_name():
+    from assistant.llm_check import check_chat_server
+    from tests.assistant.fake_openai import model_entry
+
+    with FakeChatServer([Reply(pieces=["ok."])], models=[model_entry("qwen-local", context=8192)]) as server:
+        ok = check_chat_server(AnswerSettings(answerer="openai", llm_base_url=server.base_url, llm_model="qwen-local"))
+        wrong = check_chat_server(AnswerSettings(answerer="openai", llm_base_url=server.base_url, llm_model="qwen"))
+    assert ok.ok and "serves qwen-local (context 8192 tokens)" in ok.detail
+    assert not wrong.ok and wrong.required and "not 'qwen'" in wrong.detail and "FOLIO_LLM_MODEL" in wrong.detail
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    down = check_chat_server(AnswerSettings(llm_base_url=f"http://127.0.0.1:{port}/v1", llm_model="m"))
+    assert not down.ok and not down.required and "does not answer" in down.detail
+    assert check_chat_server(AnswerSettings()).skipped
