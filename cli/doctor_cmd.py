@@ -15,10 +15,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def run(args: argparse.Namespace) -> int:
     from assistant.llm_check import check_chat_server
+    from assistant.llm_local import check_local
     from ingest.preflight import run_checks
 
     settings = build_settings(args)
-    checks = [*run_checks(settings.ingest, settings.data_dir), check_chat_server(settings.answer)]
+    checks = [*run_checks(settings.ingest, settings.data_dir), check_chat_server(settings.answer), check_local(settings.data_dir)]
     if args.json:
         print_json({"checks": [c.__dict__ for c in checks]})
     for c in checks if not args.json else ():

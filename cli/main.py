@@ -6,10 +6,11 @@ import argparse
 import logging
 import sys
 
-from cli import ask_cmd, bench_cmd, config_cmd, docs_cmd, doctor_cmd, eval_cmd, extract_cmd, ingest_cmd, serve_cmd, translate_cmd, ui_cmd
+from cli import (ask_cmd, bench_cmd, config_cmd, docs_cmd, doctor_cmd, eval_cmd, extract_cmd, ingest_cmd, local_llm_cmd, serve_cmd,
+                 translate_cmd, ui_cmd)
 from storage.errors import AppError
 
-VERBS = (ingest_cmd, ask_cmd, docs_cmd, config_cmd, eval_cmd, bench_cmd, doctor_cmd, extract_cmd, translate_cmd, ui_cmd, serve_cmd)
+VERBS = (ingest_cmd, ask_cmd, docs_cmd, config_cmd, eval_cmd, bench_cmd, doctor_cmd, extract_cmd, translate_cmd, ui_cmd, serve_cmd, local_llm_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:

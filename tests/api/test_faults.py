@@ -174,7 +174,7 @@ def test_chat_server_dropping_mid_stream_ends_the_stream_with_an_error_event(set
     with FakeChatServer([Reply(pieces=["Compile the NRPE addon with make all.\n", "Then run ", "make install"], drop_after=2)]) as server:
         with llm_client(settings, engines, server.base_url) as c:
             with c.stream("POST", "/ask/stream", json=QUESTION) as response:
-                assert response.status_code == 200
+                assert response.status_code == 200 and response.headers["x-folio-answerer"] == "openai:fake-model"
                 events = [json.loads(line) for line in response.iter_lines() if line]
             assert [e["event"] for e in events][-1] == "error" and events[0]["event"] == "text"
             assert events[-1]["error"]["error"] == "unavailable"
