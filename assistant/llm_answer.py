@@ -288,12 +288,15 @@ class SentenceChecker:
         if COPIED_HEADER.match(text) and (cited or re.search(r"\.\w{2,4},", text)):
             return ""  # the model copied a source's header line
         self.counts["sentences"] += 1
-        if REFUSAL.search(text):
-            self.counts["refusals"] += 1
-            return ""
         if not checkable(text):
+            if REFUSAL.search(text):
+                self.counts["refusals"] += 1
+                return ""
             return self._hold(text + trail)
         chosen = self._attribute(text, given)
+        if not chosen and REFUSAL.search(text):  # "The manual does not say how long the warranty lasts."
+            self.counts["refusals"] += 1
+            return ""
         if not chosen:
             self.counts["unsupported"] += 1
             log.info("unsupported sentence %s: %r", "marked" if self.cfg.llm_unsupported == "mark" else "dropped", text)

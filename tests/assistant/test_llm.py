@@ -269,3 +269,12 @@ def test_the_chat_server_check_probes_models_and_the_model_name():
     down = check_chat_server(AnswerSettings(llm_base_url=f"http://127.0.0.1:{port}/v1", llm_model="m"))
     assert not down.ok and not down.required and "does not answer" in down.detail
     assert check_chat_server(AnswerSettings()).skipped
+
+
+def test_a_supported_sentence_with_refusal_words_is_not_a_refusal():
+    chunk = make_chunk("kit", 3, ["The charger is not provided with the kit."])
+    with FakeChatServer([Reply(pieces=["The charger is not provided with the kit."])]) as server:
+        draft, _ = answer(server, "Is a charger included?", chunks=(chunk, LEDS))
+    assert not draft.abstained and draft.text == "The charger is not provided with the kit [1]."
+    with FakeChatServer([Reply(pieces=["The manual does not mention how long the warranty lasts."])]) as server:
+        assert answer(server, "How long is the warranty?", chunks=(chunk, LEDS))[0].checks["refusals"] == 1
