@@ -278,3 +278,13 @@ def test_a_supported_sentence_with_refusal_words_is_not_a_refusal():
     assert not draft.abstained and draft.text == "The charger is not provided with the kit [1]."
     with FakeChatServer([Reply(pieces=["The manual does not mention how long the warranty lasts."])]) as server:
         assert answer(server, "How long is the warranty?", chunks=(chunk, LEDS))[0].checks["refusals"] == 1
+
+
+def test_sentences_are_cut_after_their_markers_and_not_at_step_numbers_or_abbreviations():
+    from assistant.llm_answer import SentenceSplitter
+
+    splitter = SentenceSplitter()
+    text = "1. Open the lid, e.g. with a coin. [c-ab12] Then wait.\n2. Close it [c-cd34].\n3. Done"
+    pieces = [splitter.feed(ch) for ch in text]  # one character at a time, like a stream
+    cut = [s for p in pieces for s in p] + splitter.finish()
+    assert cut == ["1. Open the lid, e.g. with a coin. [c-ab12] ", "Then wait.\n", "2. Close it [c-cd34].\n", "3. Done"]
