@@ -118,7 +118,7 @@ class OpenAiAnswerer:
         if checker.supported:
             show(checker.release())  # marked sentences and connectives after the last supported sentence
         counts = dict(checker.counts)
-        log.info("verified the model's answer: %s", counts)
+        log.info("verified the model's answer (finish reason %s): %s; it wrote: %r", completion.finish_reason, counts, completion.text[:1500])
         if not checker.supported:
             if checker.refused or self.cfg.llm_no_support == "abstain":
                 reason = ("The model said the documents do not answer it." if checker.refused

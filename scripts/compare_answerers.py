@@ -2,7 +2,8 @@
 
     python scripts/compare_answerers.py RUN_DIR_A RUN_DIR_B [RUN_DIR_A2 RUN_DIR_B2 ...]
 
-Runs come in pairs (e.g. extractive, then openai against the local server, on the same set). For each
+Runs come in pairs (e.g. extractive, then openai against the local server, on the same set); only the
+items both runs of a pair answered are compared (a run may have been stopped early). For each
 run: answer accuracy, abstention on unanswerable items, false abstention, citation box hit,
 "uncited answers" (answered items without a citation), the chat model's sentences kept, re-pointed,
 attributed and dropped, and the p50/p95 time per answer. Not a test: it reads items.jsonl of runs
@@ -34,7 +35,8 @@ def row(name: str, items: list[ItemResult]) -> dict[str, object]:
     return {"run": name, "n": len(items), "accuracy": m["answer_accuracy"], "abstain_unans": m["abstain_recall"],
             "false_abstain": m["false_abstain_rate"], "box_hit": m["citation_box_hit"],
             "uncited_answers": sum(not i.citations for i in answered), "errors": sum(bool(i.error) for i in items),
-            "p50_s": statistics.median(times) if times else None, "p95_s": times[int(0.95 * (len(times) - 1))] if times else None,
+            "p50_s": statistics.median(times) if times else None,
+            "p50_model_s": statistics.median(model) if (model := [i.latency_ms / 1000 for i in items if i.checks]) else None, "p95_s": times[int(0.95 * (len(times) - 1))] if times else None,
             **counts}
 
 
@@ -49,8 +51,10 @@ def main(argv: list[str]) -> int:
         return 2
     rows, together = [], {0: [], 1: []}
     for i in range(0, len(runs), 2):
-        for side, run in enumerate(runs[i : i + 2]):
-            items = load(run)
+        pair = [load(run) for run in runs[i : i + 2]]
+        common = {item.id for item in pair[0]} & {item.id for item in pair[1]}  # a run stopped early: compare its items only
+        for side, (run, items) in enumerate(zip(runs[i : i + 2], pair, strict=True)):
+            items = [item for item in items if item.id in common]
             together[side].extend(items)
             rows.append(row(run.name, items))
     rows += [row(f"ALL {runs[side].name.split('-')[0]}", together[side]) for side in (0, 1)]
