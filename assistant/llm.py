@@ -94,6 +94,9 @@ class ChatClient:
         url = self.base_url + "/models"
         try:
             response = self._http.get(url, timeout=timeout or min(self.timeout, 10.0))
+        except httpx.TimeoutException as exc:
+            raise EngineUnavailable(f"chat server at {url} did not answer within {timeout or min(self.timeout, 10.0):g} s: it is "
+                                    "hung, or busy with another answer (llama.cpp's server answers one request at a time)") from exc
         except httpx.HTTPError as exc:
             raise EngineUnavailable(f"chat server at {url} does not answer ({type(exc).__name__}); check that it is running") from exc
         if response.status_code in (401, 403):

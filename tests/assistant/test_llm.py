@@ -288,3 +288,24 @@ def test_sentences_are_cut_after_their_markers_and_not_at_step_numbers_or_abbrev
     pieces = [splitter.feed(ch) for ch in text]  # one character at a time, like a stream
     cut = [s for p in pieces for s in p] + splitter.finish()
     assert cut == ["1. Open the lid, e.g. with a coin. [c-ab12] ", "Then wait.\n", "2. Close it [c-cd34].\n", "3. Done"]
+
+
+def test_a_busy_chat_server_is_reported_as_busy_not_as_down():
+    import http.server
+    import threading
+
+    class Busy(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            time.sleep(1.0)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Busy)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(EngineUnavailable, match="busy with another answer"):
+            ChatClient(f"http://127.0.0.1:{server.server_address[1]}/v1", "m").served_models(timeout=0.2)
+    finally:
+        server.shutdown()
+        server.server_close()
