@@ -61,7 +61,8 @@ def create_app(settings: Settings, api: ApiSettings | None = None, services: Ser
     def healthz() -> Health:
         services.handles(services.settings.collection).store.check()  # a store that is down: 503 (StoreError)
         return Health(status="ok", ocr_engine=services.ocr.name, answerer=services.answerer.name,
-                      embedder=services.engines.embedder.model_id, jobs_waiting=services.jobs.waiting())
+                      embedder=services.engines.embedder.model_id, jobs_waiting=services.jobs.waiting(),
+                      chat_server=_chat_server(services.answerer))
 
     keys = KeyCheck(api.keys())
     app.add_middleware(Gate, keys=keys, limiter=RateLimiter(api.api_rate_per_minute, api.api_burst), media_types=MEDIA_TYPES)
@@ -69,6 +70,17 @@ def create_app(settings: Settings, api: ApiSettings | None = None, services: Ser
     if keys.required:
         app.openapi = lambda: _openapi_with_bearer(app)  # type: ignore[method-assign]
     return app
+
+
+def _chat_server(answerer: object) -> str:
+    """With the chat answerer, a quick probe of its server (``GET /v1/models``, the model served)."""
+    from assistant.llm_answer import OpenAiAnswerer
+    from assistant.llm_check import check_client
+
+    if not isinstance(answerer, OpenAiAnswerer):
+        return ""
+    check = check_client(answerer.client, timeout=2.0, context_setting=answerer.cfg.llm_context_tokens)
+    return f"{'ok' if check.ok else 'failing'}: {check.detail}"
 
 
 def _openapi_with_bearer(app: FastAPI) -> dict[str, Any]:

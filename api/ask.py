@@ -52,7 +52,7 @@ def router(services: Services, api: ApiSettings) -> APIRouter:
         first = events.get()
         if isinstance(first, Exception):
             raise first
-        return StreamingResponse(_lines(first, events), media_type=NDJSON)
+        return StreamingResponse(_lines(first, events), media_type=NDJSON, headers={"X-Folio-Answerer": services.answerer.name})
 
     return r
 

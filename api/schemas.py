@@ -167,6 +167,7 @@ class Health(Model):
     answerer: str
     embedder: str
     jobs_waiting: int
+    chat_server: str = ""  # with FOLIO_ANSWERER=openai: "ok: ..." or what is wrong with the chat server
 
 
 ERROR_NAMES = {

@@ -7,7 +7,7 @@ to answer at all is decided before either runs (``assistant.reader``), never by 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -40,6 +40,7 @@ class Request:
     following: Callable[[Chunk], Chunk | None] | None = None  # the chunk after a chunk in its document's reading order
     decision: Decision | None = None  # the reader's ranked candidate passages (``assistant.reader``)
     shape: AnswerShape = field(default_factory=AnswerShape)  # the extractive answer's fitted shape
+    documents: Mapping[str, str] = field(default_factory=dict)  # doc id -> the file name it was ingested from
 
     @property
     def query_text(self) -> str:
@@ -53,6 +54,9 @@ class Draft:
     text: str
     citations: tuple[Citation, ...]
     dropped_ids: tuple[str, ...] = field(default=())
+    abstained: bool = False  # the answerer found nothing it could stand behind (a model's refusal, no supported sentence)
+    note: str = ""  # why, when abstained
+    checks: Mapping[str, int] = field(default_factory=dict)  # counts of the model-answer verification (sentences kept, dropped, ...)
 
 
 @runtime_checkable

@@ -73,13 +73,14 @@ class Answer(Frozen):
     question: str
     text: str  # the answer; "[n]" markers refer to ``citations[n-1]``
     citations: tuple[Citation, ...] = ()
-    abstained: bool = False  # True: the documents do not answer the question (decided by the evidence threshold)
+    abstained: bool = False  # True: the documents do not answer the question (the evidence threshold, or a chat model's refusal)
     pages: tuple[PageRef, ...] = ()  # retrieved pages, best first (the closest pages when abstaining)
     evidence: float = 0.0  # the evidence score the abstention threshold was applied to
     dropped_ids: tuple[str, ...] = ()  # source ids the model cited that it was not given
     answerer: str = ""  # "extractive" or "openai:<model>"
     settings_fingerprint: str = ""
     timings: dict[str, float] = Field(default_factory=dict)  # seconds per stage: retrieve, answer, total
+    checks: dict[str, int] = Field(default_factory=dict)  # a chat model's answer as verified: sentences kept, re-pointed, dropped...
 
     def as_json(self) -> dict[str, object]:
         """The CLI's ``--json`` shape (bbox as [x0, y0, x1, y1] in stored-image pixels), plus a few extras."""

@@ -128,9 +128,15 @@ class Assistant:
         timings = {"retrieve": retrieved - started, "answer": done - retrieved, "total": done - started}
         log.info("asked %r: %d citations, answerable %.3f, %.0f ms", question, len(draft.citations), decision.answerable,
                  1000 * (done - started))
+        if draft.abstained:  # the answerer could not stand behind any of its answer (a chat model's refusal)
+            text = abstention_text(question, pages, reason=draft.note)
+            if stream:
+                stream(text)
+            return Answer(text=text, abstained=True, dropped_ids=draft.dropped_ids, answerer=self.answerer.name, timings=timings,
+                          checks=dict(draft.checks), **base)
         citations = named(tuple(self.on_photo(corpus, c) for c in draft.citations), corpus.records)
         return Answer(text=draft.text, citations=citations, dropped_ids=draft.dropped_ids,
-                      answerer=self.answerer.name, timings=timings, **base)
+                      answerer=self.answerer.name, timings=timings, checks=dict(draft.checks), **base)
 
     def request(self, decision: Decision, corpus: _Corpus, allowed: Collection[str], *, question: str,
                 history: Sequence[Turn], stream: OnText | None, model: ReaderModel) -> Request:
@@ -138,7 +144,8 @@ class Assistant:
         return Request(question=question, hits=[r.hit() for r in decision.ranked[: self.cfg.top_k]], scorer=corpus.scorer,
                        image_path=lambda doc_id, page: self.image_path(corpus, doc_id, page), history=history, on_text=stream,
                        search_text=decision.reading.question.text,
-                       following=lambda chunk: self._following(corpus, chunk, allowed), decision=decision, shape=model.answer)
+                       following=lambda chunk: self._following(corpus, chunk, allowed), decision=decision, shape=model.answer,
+                       documents={doc_id: record.source for doc_id, record in corpus.records.items()})
 
     def corpus(self) -> _Corpus:
         """The keyword index and manifests of the visible documents, rebuilt when they change."""

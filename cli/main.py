@@ -8,14 +8,15 @@ import logging
 import os
 import sys
 
-from cli import ask_cmd, bench_cmd, collections_cmd, config_cmd, docs_cmd, doctor_cmd, eval_cmd, extract_cmd, fit_cmd, ingest_cmd, serve_cmd, translate_cmd, ui_cmd
+from cli import (ask_cmd, bench_cmd, collections_cmd, config_cmd, docs_cmd, doctor_cmd, eval_cmd, extract_cmd, fit_cmd, ingest_cmd, local_llm_cmd,
+                 serve_cmd, translate_cmd, ui_cmd)
 from cli.console import quiet_libraries
 from cli.suggest import unknown_command
 from storage.errors import AppError
 
 EXIT_BROKEN_PIPE = 141  # what a shell reports for a command stopped by SIGPIPE
 VERBS = (ingest_cmd, ask_cmd, docs_cmd, collections_cmd, config_cmd, eval_cmd, fit_cmd, bench_cmd, doctor_cmd, extract_cmd, translate_cmd,
-         ui_cmd, serve_cmd)
+         ui_cmd, serve_cmd, local_llm_cmd)
 
 
 def version() -> str:

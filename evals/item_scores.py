@@ -46,6 +46,7 @@ class ItemResult(BaseModel):
     spans_total: int | None = None
     latency_ms: float
     error: str = ""
+    checks: dict[str, int] = {}  # a chat model's answer as verified (sentences kept, re-pointed, dropped...)
 
     @property
     def answerable(self) -> bool:
@@ -102,4 +103,5 @@ def score_item(
         spans_cited=spans_cited,
         spans_total=len(item.evidence) if spans_cited is not None else None,
         latency_ms=latency_ms,
+        checks=dict(answer.checks),
     )

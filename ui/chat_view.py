@@ -71,8 +71,9 @@ def answer_live(parts: Components, question: str, earlier: tuple[Entry, ...], so
         shown.markdown(answer_markdown("".join(pieces), set()) + " ▌")
 
     try:
-        with st.spinner("Searching your pages…"):
-            answer = parts.assistant().ask(question, history=history(earlier), stream=on_text)
+        assistant = parts.assistant()
+        with st.spinner(working_text(assistant.answerer.name)):
+            answer = assistant.ask(question, history=history(earlier), stream=on_text)
     except AppError as exc:
         shown.empty()
         st.error(f"Could not answer: {exc}")
@@ -86,6 +87,13 @@ def answer_live(parts: Components, question: str, earlier: tuple[Entry, ...], so
     shown.markdown(answer_markdown(answer.text, _markers(answer)))
     render_evidence(answer, sources, key)
     return Entry("assistant", answer.text, answer=answer)
+
+
+def working_text(answerer: str) -> str:
+    """What the spinner says while an answer is made: which answerer works, and that a model takes a while."""
+    if answerer == "extractive":
+        return "Searching your pages…"
+    return f"Searching your pages; {answerer} writes the answer, each sentence checked against the pages (a model on a CPU needs 10-60 s)…"
 
 
 def _markers(answer: Answer) -> set[int]:

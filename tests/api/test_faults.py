@@ -170,15 +170,27 @@ def test_chat_server_failures_are_clean_503s(settings: Settings, engines: Engine
 
 def test_chat_server_dropping_mid_stream_ends_the_stream_with_an_error_event(settings: Settings, engines: Engines,
                                                                             stored: dict[str, str]) -> None:
-    with FakeChatServer([Reply(pieces=["To compile, ", "run make all ", "and then"], drop_after=2)]) as server:
+    # only checked sentences are streamed: the first one is complete (and in the source) before the drop
+    with FakeChatServer([Reply(pieces=["Compile the NRPE addon with make all.\n", "Then run ", "make install"], drop_after=2)]) as server:
         with llm_client(settings, engines, server.base_url) as c:
             with c.stream("POST", "/ask/stream", json=QUESTION) as response:
-                assert response.status_code == 200
+                assert response.status_code == 200 and response.headers["x-folio-answerer"] == "openai:fake-model"
                 events = [json.loads(line) for line in response.iter_lines() if line]
             assert [e["event"] for e in events][-1] == "error" and events[0]["event"] == "text"
             assert events[-1]["error"]["error"] == "unavailable"
             assert_clean_503(c.post("/ask", json=QUESTION), "failed")
 
+
+
+def test_healthz_probes_the_chat_server_and_the_model_it_serves(settings: Settings, engines: Engines) -> None:
+    from tests.assistant.fake_openai import model_entry
+
+    with FakeChatServer([Reply(pieces=["ok."])], models=[model_entry("other-model")]) as server:
+        with llm_client(settings, engines, server.base_url) as c:
+            health = c.get("/healthz").json()
+    assert health["status"] == "ok" and health["chat_server"].startswith("failing:") and "not 'fake-model'" in health["chat_server"]
+    with FakeChatServer([Reply(pieces=["ok."])]) as server, llm_client(settings, engines, server.base_url) as c:
+        assert c.get("/healthz").json()["chat_server"].startswith("ok: ")
 
 # -- prompt injection ------------------------------------------------------------------------
 

@@ -1,8 +1,11 @@
 """A fake OpenAI-compatible chat server on loopback: real HTTP, real server-sent events.
 
 Each request takes the next ``Reply`` from the script (the last one repeats): a status code, the
-text pieces to stream, a delay before the first byte or between pieces, or a connection dropped
-mid-stream. Every request body is recorded so tests can assert on what the client sent.
+text pieces to stream, a delay before the first byte or between pieces, a connection dropped
+mid-stream, and the misbehaviours seen from real servers: a finish reason of ``length``,
+keep-alive pings without tokens, and an empty 200 body (llama.cpp's answer to a prompt longer than
+its context). ``GET /v1/models`` lists ``models``. Every request body is recorded so tests can
+assert on what the client sent.
 """
 
 from __future__ import annotations
@@ -25,11 +28,23 @@ class Reply:
     delay: float = 0.0  # seconds before the response starts
     gap: float = 0.0  # seconds between streamed pieces
     drop_after: int | None = None  # close the connection after this many pieces, without [DONE]
+    finish_reason: str = "stop"
+    pings: int = 0  # ": ping" comment lines sent (``gap`` apart) before the first piece
+    empty: bool = False  # a 200 answer with an empty body
+
+
+def model_entry(name: str, context: int | None = None) -> dict[str, Any]:
+    """One ``/v1/models`` entry, with vLLM's ``max_model_len`` when ``context`` is given."""
+    entry: dict[str, Any] = {"id": name, "object": "model", "owned_by": "fake"}
+    if context is not None:
+        entry["max_model_len"] = context
+    return entry
 
 
 class FakeChatServer:
-    def __init__(self, script: list[Reply]) -> None:
+    def __init__(self, script: list[Reply], models: list[dict[str, Any]] | None = None) -> None:
         self.script = list(script)
+        self.models = models if models is not None else [model_entry("fake-model")]
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self._lock = threading.Lock()
@@ -65,6 +80,12 @@ class FakeChatServer:
             def log_message(self, *args: object) -> None:
                 pass
 
+            def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+                if self.path != "/v1/models":
+                    self._plain(404, '{"error": "not found"}')
+                    return
+                self._plain(200, json.dumps({"object": "list", "data": server.models}))
+
             def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
                 length = int(self.headers.get("Content-Length", "0"))
                 body = json.loads(self.rfile.read(length) or b"{}")
@@ -77,8 +98,11 @@ class FakeChatServer:
                     self._plain(reply.status, reply.body or '{"error": "fake failure"}')
                     return
                 if reply.respond is not None:
-                    reply = Reply(pieces=reply.respond(body), gap=reply.gap)
-                self._stream(reply, body.get("model", ""))
+                    reply = Reply(pieces=reply.respond(body), gap=reply.gap, finish_reason=reply.finish_reason)
+                try:
+                    self._stream(reply, body.get("model", ""))
+                except (BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout, a deadline)
+                    self.close_connection = True
 
             def _plain(self, status: int, text: str) -> None:
                 data = text.encode()
@@ -93,6 +117,13 @@ class FakeChatServer:
                 self.send_header("Content-Type", "text/event-stream")
                 self.send_header("Connection", "close")
                 self.end_headers()
+                if reply.empty:
+                    self.close_connection = True
+                    return
+                for _ in range(reply.pings):
+                    self.wfile.write(b": ping\n\n")
+                    self.wfile.flush()
+                    time.sleep(reply.gap)
                 for i, piece in enumerate(reply.pieces):
                     if reply.drop_after is not None and i >= reply.drop_after:
                         self.close_connection = True
@@ -102,7 +133,7 @@ class FakeChatServer:
                     self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
                     self.wfile.flush()
                     time.sleep(reply.gap)
-                final = {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+                final = {"choices": [{"index": 0, "delta": {}, "finish_reason": reply.finish_reason}]}
                 self.wfile.write(f"data: {json.dumps(final)}\n\ndata: [DONE]\n\n".encode())
                 self.wfile.flush()
                 self.close_connection = True

@@ -7,6 +7,7 @@ about, the strings a right answer holds, and a string of a line that must be cit
 
 from __future__ import annotations
 
+import re
 import socket
 from pathlib import Path
 
@@ -144,7 +145,7 @@ def test_chat_answerer_through_ask_cites_the_source_it_was_given(assistant: Assi
 
     def respond(body: dict) -> list[str]:
         sources = body["messages"][-1]["content"]
-        blocks = re.split(r"^(?=\[c-[0-9a-f]+\] \(page)", sources, flags=re.M)
+        blocks = re.split(r"^(?=\[c-[0-9a-f]+\] )", sources, flags=re.M)
         source = next(b[1 : b.index("]")] for b in blocks if b.startswith("[c-") and "elmask" in b.lower())
         return ["The keyword is pos1-elmask; the elevation mask angle is set in degree ", f"[{source}]", " [c-0000]."]
 
@@ -159,3 +160,21 @@ def test_chat_answerer_through_ask_cites_the_source_it_was_given(assistant: Assi
     [citation] = answer.citations
     assert page_of(assistant, citation.doc_id, citation.page) == ("rtklib-manual", 37)
     assert "mask" in citation.quote.lower() and Path(citation.image).is_file()
+
+
+def test_a_chat_model_refusal_is_an_abstention_with_the_closest_pages(assistant: Assistant) -> None:
+    """The model's own "the documents do not say" is an abstention, like the evidence threshold's, with the closest pages."""
+    from assistant.config import AnswerSettings
+    from assistant.service import build_answerer
+    from tests.assistant.fake_openai import FakeChatServer, Reply
+
+    with FakeChatServer([Reply(pieces=["The documents ", "do not say."])]) as server:
+        cfg = AnswerSettings(answerer="openai", llm_base_url=server.base_url, llm_model="fake-model")
+        chat = Assistant(assistant.settings, assistant.handles, answerer=build_answerer(cfg))
+        pieces: list[str] = []
+        answer = ask(CASES["factual"][0], chat, stream=pieces.append)
+    prompt = server.requests[0]["messages"][-1]["content"]
+    assert re.search(r"^\[c-[0-9a-f]+\] \S+\.jpg, page \d+$", prompt, flags=re.M)  # each source names its document
+    assert answer.abstained and not answer.citations and answer.pages and answer.checks["refusals"] == 1
+    assert "The closest pages are" in answer.text and "".join(pieces) == answer.text
+    assert answer.as_json()["abstained"] is True

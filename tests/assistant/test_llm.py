@@ -1,11 +1,13 @@
 """The chat client and the chat answerer against a fake OpenAI-compatible server on loopback."""
 
+import re
 import socket
 import time
 
 import pytest
 
 from assistant.answer import Request
+from assistant.config import AnswerSettings
 from assistant.evidence import UnitScorer
 from assistant.keyword import KeywordIndex
 from assistant.llm import ChatClient, Message
@@ -88,12 +90,14 @@ LEDS = make_chunk("manual", 10, [
 BUILD = make_chunk("guide", 6, ["Compile the NRPE addon:", "# make all"], top=600)
 
 
-def answer(server: FakeChatServer, question: str, history=()):
-    scorer = UnitScorer(KeywordIndex([LEDS, BUILD]))
+def answer(server: FakeChatServer, question: str, history=(), chunks=(LEDS, BUILD), **settings):
+    scorer = UnitScorer(KeywordIndex(list(chunks)))
     streamed: list[str] = []
-    request = Request(question=question, hits=[Hit(chunk=LEDS, score=0.9), Hit(chunk=BUILD, score=0.5)],
-                      scorer=scorer, image_path=image_path, history=history, on_text=streamed.append)
-    return OpenAiAnswerer(client(server)).answer(request), streamed
+    request = Request(question=question, hits=[Hit(chunk=c, score=0.9 - 0.1 * i) for i, c in enumerate(chunks)],
+                      scorer=scorer, image_path=image_path, history=history, on_text=streamed.append,
+                      documents={"manual": "manual.pdf"})
+    cfg = AnswerSettings(**settings)
+    return OpenAiAnswerer(client(server), cfg).answer(request), streamed
 
 
 def test_answer_cites_given_ids_drops_unknown_ones_and_boxes_the_matching_line():
@@ -103,11 +107,12 @@ def test_answer_cites_given_ids_drops_unknown_ones_and_boxes_the_matching_line()
     with FakeChatServer([Reply(pieces=pieces)]) as server:
         draft, streamed = answer(server, "What does the green LED mean?")
     prompt = server.requests[0]["messages"][-1]["content"]
-    assert f"[{leds}] (page 10)" in prompt and f"[{ids[BUILD.id]}] (page 6)" in prompt
+    assert f"[{leds}] manual.pdf, page 10" in prompt and f"[{ids[BUILD.id]}] guide, page 6" in prompt  # document and page
     assert "Question: What does the green LED mean?" in prompt
-    assert draft.text == "The green LED means the battery is fully charged [1]. It is safe ."
+    assert draft.text == "The green LED means the battery is fully charged [1]."  # "It is safe" is in no source: dropped
     assert "".join(streamed).strip() == draft.text
-    assert draft.dropped_ids == ("c-ffff",)
+    assert draft.dropped_ids == ("c-ffff",) and not draft.abstained
+    assert draft.checks["kept"] == 1 and draft.checks["unsupported"] == 1
     [citation] = draft.citations
     assert citation.chunk_id == LEDS.id and citation.page == 10
     assert citation.quote == "When the battery is fully charged, the green LED will be lit."
@@ -126,3 +131,181 @@ def test_follow_up_sends_the_conversation_so_far():
 def test_short_ids_grow_until_they_are_unique():
     assert short_ids(["c-abcd11", "c-abcd22"]) == {"c-abcd11": "c-abcd1", "c-abcd22": "c-abcd2"}
     assert short_ids(["c-1234ab", "c-9999ab"]) == {"c-1234ab": "c-1234", "c-9999ab": "c-9999"}
+
+
+# -- misbehaviours of real chat models and servers (issue 18): each of these passed unchecked before --
+
+PYRO = make_chunk("altimeter", 4, ["Mounting the pyro charges:", "Insert two screws for each pyro charge."])
+BATTERY = make_chunk("altimeter", 5, ["Battery", "Connect the red wire to the positive (+) battery terminal."], top=300)
+WARRANTY = make_chunk("kettle", 2, ["Descale the kettle every 4 weeks with citric acid."])
+
+
+def alias(chunk, chunks=(LEDS, BUILD)):
+    return short_ids([c.id for c in chunks])[chunk.id]
+
+
+def test_an_uncited_sentence_is_tied_to_the_source_that_supports_it():
+    with FakeChatServer([Reply(pieces=["When the battery is fully charged, ", "the green LED is lit."])]) as server:
+        draft, _ = answer(server, "What does the green LED mean?")
+    assert draft.text == "When the battery is fully charged, the green LED is lit [1]." and not draft.abstained
+    assert draft.citations[0].chunk_id == LEDS.id and draft.checks["attributed"] == 1
+
+
+def test_an_invented_uncited_fact_is_not_shown_as_an_answer():
+    with FakeChatServer([Reply(pieces=["Die Garantie beträgt 10 Jahre."])]) as server:
+        draft, streamed = answer(server, "Wie lange gilt die Garantie?", chunks=(WARRANTY, LEDS))
+    assert draft.abstained and draft.text == "" and not draft.citations and streamed == []
+    assert "not supported" in draft.note and draft.checks["unsupported"] == 1
+
+
+def test_a_number_the_cited_source_does_not_hold_is_unsupported():
+    cited = alias(WARRANTY, (WARRANTY, LEDS))
+    with FakeChatServer([Reply(pieces=[f"Descale the kettle every 6 weeks with citric acid [{cited}]."])]) as server:
+        draft, _ = answer(server, "How often should the kettle be descaled?", chunks=(WARRANTY, LEDS))
+    assert draft.abstained and draft.checks["unsupported"] == 1
+
+
+def test_unsupported_sentences_can_be_shown_marked_and_no_support_can_fall_back_to_the_extractive_answer():
+    leds = alias(LEDS)
+    pieces = [f"The green LED means the battery is fully charged [{leds}]. ", "It also plays a melody."]
+    with FakeChatServer([Reply(pieces=pieces)]) as server:
+        draft, _ = answer(server, "What does the green LED mean?", llm_unsupported="mark")
+    assert draft.text == "The green LED means the battery is fully charged [1]. It also plays a melody [unsupported]."
+    with FakeChatServer([Reply(pieces=["It plays a melody."])]) as server:
+        draft, streamed = answer(server, "What does the green LED mean?", llm_no_support="extractive")
+    assert not draft.abstained and draft.text.startswith("The model's answer could not be checked")
+    assert "green LED" in draft.text and draft.citations and draft.checks["extractive"] == 1
+    assert "".join(streamed) == draft.text
+
+
+def test_a_refusal_in_words_is_an_abstention():
+    with FakeChatServer([Reply(pieces=["The documents do not say."])]) as server:
+        draft, streamed = answer(server, "What is the warranty?")
+    assert draft.abstained and "do not answer" in draft.note and streamed == []
+    with FakeChatServer([Reply(pieces=["Die Dokumente enthalten keine Angabe dazu."])]) as server:
+        assert answer(server, "Wie lange gilt die Garantie?")[0].abstained
+
+
+def test_a_wrong_source_id_is_re_pointed_to_the_source_that_supports_the_sentence():
+    chunks = (PYRO, BATTERY)
+    pyro = alias(PYRO, chunks)
+    with FakeChatServer([Reply(pieces=[f"Connect the red wire to the positive battery terminal [{pyro}]."])]) as server:
+        draft, _ = answer(server, "How do I connect the battery?", chunks=chunks)
+    assert draft.text == "Connect the red wire to the positive battery terminal [1]."
+    [citation] = draft.citations
+    assert citation.chunk_id == BATTERY.id and citation.quote.startswith("Connect the red wire")
+    assert draft.checks["repointed"] == 1
+
+
+def test_the_prompt_example_id_cannot_become_a_citation_and_copied_headers_are_not_citations():
+    leds, build = alias(LEDS), alias(BUILD)
+    copied = [f"[{build}] guide, page 6\n", "When the battery is fully charged, the green LED will be lit.\n",
+              "The connector is [c-3f9a]. [c-xxxx]"]
+    with FakeChatServer([Reply(pieces=copied)]) as server:
+        draft, _ = answer(server, "What does the green LED mean?")
+    system = server.requests[0]["messages"][0]["content"]
+    assert "c-3f9a" not in system and not re.search(r"\[c-[0-9a-f]{2,}\]", system)  # no example that looks like an id
+    assert draft.text == "When the battery is fully charged, the green LED will be lit [1]."
+    assert [c.chunk_id for c in draft.citations] == [LEDS.id] and "c-3f9a" in draft.dropped_ids
+    assert leds not in draft.text
+
+
+def test_an_answer_cut_off_by_the_token_limit_says_so():
+    leds = alias(LEDS)
+    pieces = [f"The green LED means the battery is fully charged [{leds}]. ", "When the battery"]
+    with FakeChatServer([Reply(pieces=pieces, finish_reason="length")]) as server:
+        draft, streamed = answer(server, "What does the green LED mean?")
+    assert draft.text.endswith("(The answer was cut off: the model reached its length limit.)")
+    assert draft.checks["cut_off"] == 1 and "".join(streamed).strip() == draft.text
+
+
+def test_an_empty_stream_is_reported_as_a_likely_context_overflow_and_not_retried():
+    with FakeChatServer([Reply(empty=True)]) as server:
+        with pytest.raises(EngineUnavailable, match="longer than the server's context"):
+            client(server).chat([Message("user", "x" * 30000)], lambda d: None)
+    assert len(server.requests) == 1
+
+
+def test_pings_without_tokens_time_out_and_a_total_deadline_bounds_the_answer():
+    with FakeChatServer([Reply(pieces=["late"], pings=40, gap=0.05)]) as server:
+        started = time.perf_counter()
+        with pytest.raises(EngineUnavailable, match="no token within"):
+            client(server, timeout=0.5, retries=0).chat(HELLO, lambda d: None)
+        assert time.perf_counter() - started < 1.5
+    with FakeChatServer([Reply(pieces=["a"] * 40, gap=0.05)]) as server:
+        with pytest.raises(EngineUnavailable, match="within 0.5 s"):
+            client(server, timeout=5.0, deadline=0.5).chat(HELLO, lambda d: None)
+        assert len(server.requests) == 1
+
+
+def test_sources_are_fitted_to_the_context_the_server_reports():
+    from tests.assistant.fake_openai import model_entry
+
+    big = [make_chunk(f"doc{i}", 1, [f"Line {j} of a long manual page about topic {i}." for j in range(40)]) for i in range(6)]
+    scorer = UnitScorer(KeywordIndex(big))
+    request = Request(question="What about topic 3?", hits=[Hit(chunk=c, score=0.5) for c in big], scorer=scorer, image_path=image_path)
+    with FakeChatServer([Reply(pieces=["The documents do not say."])], models=[model_entry("fake-model", context=2048)]) as server:
+        chat = OpenAiAnswerer(client(server, max_tokens=300))
+        chat.answer(request)
+    assert chat.context_tokens() == 2048
+    prompt = sum(len(m["content"]) for m in server.requests[0]["messages"])
+    assert prompt <= (2048 - 300) * 3 and server.requests[0]["messages"][-1]["content"].count("[c-") < 6
+    with FakeChatServer([Reply(pieces=["ok."])], models=[model_entry("fake-model")]) as server:
+        assert OpenAiAnswerer(client(server), AnswerSettings(llm_context_tokens=1024)).context_tokens() == 1024
+
+
+def test_the_chat_server_check_probes_models_and_the_model_name():
+    from assistant.llm_check import check_chat_server
+    from tests.assistant.fake_openai import model_entry
+
+    with FakeChatServer([Reply(pieces=["ok."])], models=[model_entry("qwen-local", context=8192)]) as server:
+        ok = check_chat_server(AnswerSettings(answerer="openai", llm_base_url=server.base_url, llm_model="qwen-local"))
+        wrong = check_chat_server(AnswerSettings(answerer="openai", llm_base_url=server.base_url, llm_model="qwen"))
+    assert ok.ok and "serves qwen-local (context 8192 tokens)" in ok.detail
+    assert not wrong.ok and wrong.required and "not 'qwen'" in wrong.detail and "FOLIO_LLM_MODEL" in wrong.detail
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    down = check_chat_server(AnswerSettings(llm_base_url=f"http://127.0.0.1:{port}/v1", llm_model="m"))
+    assert not down.ok and not down.required and "does not answer" in down.detail
+    assert check_chat_server(AnswerSettings()).skipped
+
+
+def test_a_supported_sentence_with_refusal_words_is_not_a_refusal():
+    chunk = make_chunk("kit", 3, ["The charger is not provided with the kit."])
+    with FakeChatServer([Reply(pieces=["The charger is not provided with the kit."])]) as server:
+        draft, _ = answer(server, "Is a charger included?", chunks=(chunk, LEDS))
+    assert not draft.abstained and draft.text == "The charger is not provided with the kit [1]."
+    with FakeChatServer([Reply(pieces=["The manual does not mention how long the warranty lasts."])]) as server:
+        assert answer(server, "How long is the warranty?", chunks=(chunk, LEDS))[0].checks["refusals"] == 1
+
+
+def test_sentences_are_cut_after_their_markers_and_not_at_step_numbers_or_abbreviations():
+    from assistant.llm_answer import SentenceSplitter
+
+    splitter = SentenceSplitter()
+    text = "1. Open the lid, e.g. with a coin. [c-ab12] Then wait.\n2. Close it [c-cd34].\n3. Done"
+    pieces = [splitter.feed(ch) for ch in text]  # one character at a time, like a stream
+    cut = [s for p in pieces for s in p] + splitter.finish()
+    assert cut == ["1. Open the lid, e.g. with a coin. [c-ab12] ", "Then wait.\n", "2. Close it [c-cd34].\n", "3. Done"]
+
+
+def test_a_busy_chat_server_is_reported_as_busy_not_as_down():
+    import http.server
+    import threading
+
+    class Busy(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            time.sleep(1.0)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Busy)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(EngineUnavailable, match="busy with another answer"):
+            ChatClient(f"http://127.0.0.1:{server.server_address[1]}/v1", "m").served_models(timeout=0.2)
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -55,3 +55,10 @@ def test_thumbnail_is_small_and_a_missing_page_is_a_clear_error(tmp_path: Path) 
     assert max(Image.open(io.BytesIO(thumbnail(PHOTO, max_side=200))).size) == 200
     with pytest.raises(NotFound, match="no longer stored"):
         thumbnail(tmp_path / "gone.jpg")
+
+
+def test_the_spinner_says_which_answerer_works() -> None:
+    from ui.chat_view import working_text
+
+    assert working_text("extractive") == "Searching your pages…"
+    assert "openai:qwen-local writes the answer" in working_text("openai:qwen-local") and "checked" in working_text("openai:x")
