@@ -13,7 +13,7 @@ from cli.progress import PageProgress
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("ingest", help="read photos, scans and PDFs (files or folders) into a collection")
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="image or PDF files, or folders (read recursively)")
-    add_settings_flags(p, "collection", "engine", "embedder", "json")
+    add_settings_flags(p, "collection", "engine", "embedder", "workers", "json")
     p.set_defaults(handler=run)
 
 
@@ -23,8 +23,12 @@ def run(args: argparse.Namespace) -> int:
 
     settings = build_settings(args)
     seams = ingest_seams(settings)
-    with PageProgress(enabled=not args.json) as progress:
-        reports = ingest_paths(args.paths, seams, settings.ingest, progress=progress.update, on_report=progress.report)
+    try:
+        with PageProgress(enabled=not args.json) as progress:
+            reports = ingest_paths(args.paths, seams, settings.ingest, progress=progress.update, on_report=progress.report)
+    finally:
+        if seams.work is not None:
+            seams.work.close()
     if args.json:
         print_json({"documents": [r.as_json() for r in reports]})
     failed = [r for r in reports if not r.ok]

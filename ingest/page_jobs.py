@@ -1,0 +1,44 @@
+"""The page work as jobs a worker process or a Ray task runs: values in, values out, nothing stored.
+
+Each job builds its models once per worker (``ingest.work.worker_engine``/``worker_embedder``) and
+returns plain picklable values; the driver writes the page images and commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ingest.config import IngestSettings
+from ingest.pages import OcrPage
+from ingest.run import Built, build_document, encode_page, read_page
+from ingest.sources import SourceDoc, iter_pages
+from ingest.work import worker_embedder, worker_engine
+from storage.config import StoreSettings
+from storage.schema import PageRecord
+
+
+@dataclass(frozen=True)
+class PageDone:
+    """A read page: its record (lines, no blocks yet), what the engine returned, the upright JPEG."""
+
+    record: PageRecord
+    ocr: OcrPage
+    jpeg: bytes
+
+
+def read_page_job(doc: SourceDoc, number: int, cfg: IngestSettings) -> PageDone:
+    """Decode page ``number`` (1-based) of ``doc``, OCR it (or take its PDF text layer), encode it.
+
+    A damaged page raises ``InputError`` (the document fails, as in a local ingest); an OCR failure
+    is a page with status ``failed``."""
+    page = next(iter_pages(doc, cfg, only=number))
+    ocr = read_page(worker_engine(cfg), page)
+    record, jpeg = encode_page(page, ocr)
+    return PageDone(record=record, ocr=ocr, jpeg=jpeg)
+
+
+def build_job(doc_id: str, read: Sequence[tuple[PageRecord, OcrPage]], cfg: IngestSettings,
+              store: StoreSettings) -> Built:
+    """Layout, chunks and embeddings of a document whose pages are read."""
+    return build_document(doc_id, read, cfg, worker_embedder(store))
