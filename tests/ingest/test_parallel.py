@@ -5,59 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PIL import Image
 
 from ingest.config import IngestSettings
-from ingest.run import Seams, ingest_paths
+from ingest.run import ingest_paths
 from ingest.work import ProcessWork, WorkFailed, build_work
-from storage.chroma import ChromaStore, open_client
 from storage.config import StoreSettings
-from storage.library import Library
 from tests.ingest.dying_jobs import die_always, die_once
+from tests.ingest.parallel_docs import documents, make_seams, stored
 
 CFG = IngestSettings()
 
 
-def make_seams(engine, embedder, data_dir: Path, work=None) -> Seams:  # type: ignore[no-untyped-def]
-    client = open_client(StoreSettings(), data_dir)
-    return Seams(engine=engine, embedder=embedder, store=ChromaStore(client, "t", embedder.model_id),
-                 library=Library(data_dir), work=work)
-
-
-def documents(photo_paths: list[Path], folder: Path) -> list[Path]:
-    """Three documents, four pages: two photos and a two-page TIFF."""
-    folder.mkdir(exist_ok=True)
-    binder = folder / "binder.tiff"
-    frames = [Image.open(p).convert("RGB") for p in photo_paths[2:4]]
-    frames[0].save(binder, save_all=True, append_images=frames[1:])
-    return [photo_paths[0], photo_paths[1], binder]
-
-
-def stored(seams: Seams) -> list[tuple[str, str, tuple[int, ...]]]:
-    return sorted((c.id, c.text, c.pages) for c in seams.store.chunks())
-
-
-@pytest.fixture(scope="session")
-def engine():  # type: ignore[no-untyped-def]
-    from ingest.ocr.cpu import CpuOcr
-
-    return CpuOcr(model=CFG.ocr_model, threads=1)
-
-
-@pytest.fixture(scope="session")
-def reference(engine, embedder, photo_paths: list[Path], tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    """The documents ingested in this process (no workers): the chunks every other way must store."""
-    root = tmp_path_factory.mktemp("reference")
-    seams = make_seams(engine, embedder, root / "data")
-    reports = ingest_paths(documents(photo_paths, root / "in"), seams, CFG)
-    assert [r.pages_ok for r in reports] == [1, 1, 2]
-    return stored(seams)
-
-
-def test_worker_processes_store_the_same_chunks(engine, embedder, photo_paths, reference, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_worker_processes_store_the_same_chunks(cpu_engine, embedder, photo_paths, reference, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     work = ProcessWork(2, StoreSettings())
     try:
-        seams = make_seams(engine, embedder, tmp_path / "data", work)
+        seams = make_seams(cpu_engine, embedder, tmp_path / "data", work)
         seen: list[tuple[str, int, int]] = []
         reports = ingest_paths(documents(photo_paths, tmp_path / "in"), seams, CFG, progress=lambda *a: seen.append(a))
         assert [r.ok for r in reports] == [True, True, True] and [r.pages for r in reports] == [1, 1, 2]
