@@ -10,7 +10,8 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +100,7 @@ class ChromaStore:
     def __init__(self, client: Any, collection: str, model_id: str) -> None:
         self.collection = collection
         self.name = physical_name(collection, model_id)
+        self.where = _where(client)
         try:
             self._col = client.get_or_create_collection(
                 self.name,
@@ -113,12 +115,15 @@ class ChromaStore:
         if not chunks:
             return
         try:
-            self._col.upsert(
-                ids=[c.id for c in chunks],
-                documents=[c.text for c in chunks],
-                metadatas=[to_metadata(c) for c in chunks],
-                embeddings=[list(v) for v in vectors],
-            )
+            with self._answering(f"writing {len(chunks)} chunks"):
+                self._col.upsert(
+                    ids=[c.id for c in chunks],
+                    documents=[c.text for c in chunks],
+                    metadatas=[to_metadata(c) for c in chunks],
+                    embeddings=[list(v) for v in vectors],
+                )
+        except EngineUnavailable:
+            raise
         except Exception as exc:
             raise StoreError(f"writing {len(chunks)} chunks to Chroma failed: {exc}") from exc
 
@@ -129,7 +134,8 @@ class ChromaStore:
         n = min(k, self.count())
         if n <= 0:
             return []
-        res = self._col.query(query_embeddings=[list(query)], n_results=n, where=where)
+        with self._answering("searching"):
+            res = self._col.query(query_embeddings=[list(query)], n_results=n, where=where)
         return [
             Hit(chunk=from_record(cid, text, meta), score=distance_to_score(dist))
             for cid, text, meta, dist in zip(
@@ -152,20 +158,48 @@ class ChromaStore:
         """``get`` in pages: one unpaged get of more than ~32k records fails ("too many SQL variables")."""
         out: dict[str, list[Any]] = {"ids": [], **{key: [] for key in include}}
         while True:
-            res = self._col.get(where=where, include=include, limit=GET_PAGE, offset=len(out["ids"]))
+            with self._answering("reading chunks"):
+                res = self._col.get(where=where, include=include, limit=GET_PAGE, offset=len(out["ids"]))
             for key in out:
                 out[key].extend(res[key])
             if len(res["ids"]) < GET_PAGE:
                 return out
 
     def delete_doc(self, doc_id: str) -> int:
-        ids = self._col.get(where={"doc_id": doc_id}, include=[])["ids"]
-        if ids:
-            self._col.delete(ids=ids)
+        with self._answering(f"deleting the chunks of {doc_id}"):
+            ids = self._col.get(where={"doc_id": doc_id}, include=[])["ids"]
+            if ids:
+                self._col.delete(ids=ids)
         return len(ids)
 
     def count(self) -> int:
-        return int(self._col.count())
+        with self._answering("counting chunks"):
+            return int(self._col.count())
+
+    @contextmanager
+    def _answering(self, doing: str) -> Iterator[None]:
+        """A store that stopped answering (a Chroma server gone) becomes one clear EngineUnavailable."""
+        import httpx
+
+        try:
+            yield
+        except (httpx.TransportError, ConnectionError) as exc:
+            raise EngineUnavailable(
+                f"{doing} in collection {self.collection!r} failed: {self.where} did not answer ({exc}); "
+                "start it again (chroma run --path ... --port ...) or fix FOLIO_CHROMA_HOST/FOLIO_CHROMA_PORT; "
+                "nothing already stored is lost, and the request can simply be repeated"
+            ) from exc
+
+
+def _where(client: Any) -> str:
+    """The store's location for messages: the server's address, or the embedded store."""
+    try:
+        settings = client.get_settings()
+    except Exception:
+        return "the Chroma store"
+    if "fastapi" in str(getattr(settings, "chroma_api_impl", "")).lower():
+        return f"the Chroma server at {settings.chroma_server_host}:{settings.chroma_server_http_port}"
+    return "the embedded Chroma store"
 
 
 def _doc_filter(doc_ids: Collection[str] | None) -> dict[str, Any] | None:
