@@ -28,7 +28,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--sizes", type=_ints, default=(1000, 10000, 100000), help="collection sizes in chunks (default 1000,10000,100000)")
     p.add_argument("--questions", type=int, default=30, help="questions asked at each size (default 30)")
     p.add_argument("--pages", type=_ints, default=(10, 40), help="page counts of the memory benchmark (default 10,40)")
-    p.add_argument("--only", choices=["ingest", "query", "memory"], action="append", help="run only this part (repeatable)")
+    p.add_argument("--copies", type=int, default=2, help="re-encoded copies of the set's pages in the parallel-ingest part (default 2)")
+    p.add_argument("--only", choices=["ingest", "scale", "query", "memory"], action="append", help="run only this part (repeatable)")
     p.add_argument("--out", type=Path, help="JSON file to write (default: <data dir>/bench/<time>.json)")
     add_settings_flags(p, "engine", "embedder", "json")
     p.set_defaults(handler=run)
@@ -42,7 +43,8 @@ def run(args: argparse.Namespace) -> int:
     settings = build_settings(args)
     console = Console(stderr=True)
     request = BenchRequest(set_dir=args.set_dir, images=args.images, sizes=args.sizes, questions=args.questions,
-                           memory_pages=args.pages, out=args.out, parts=tuple(args.only or ("ingest", "query", "memory")))
+                           memory_pages=args.pages, out=args.out, parts=tuple(args.only or ("ingest", "scale", "query", "memory")),
+                           copies=max(1, args.copies))
     results, path = run_bench(request, settings, note=lambda m: console.print(m, highlight=False, markup=False))
     if args.json:
         print_json({"saved_to": str(path), **results})
