@@ -15,6 +15,7 @@ import logging
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+PARENT_POLL_S = 1.0
 ATTEMPTS = 3  # runs of one job before it counts as failed (a dying worker is retried twice)
 
 
@@ -97,7 +99,8 @@ class ProcessWork:
     def _run(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> tuple[int, Future[Any]]:
         with self._lock:
             if self._pool is None:
-                self._pool = ProcessPoolExecutor(self.slots, mp_context=multiprocessing.get_context("spawn"))
+                self._pool = ProcessPoolExecutor(self.slots, mp_context=multiprocessing.get_context("spawn"),
+                                                 initializer=_follow_parent, initargs=(os.getpid(),))
             return self._generation, self._pool.submit(fn, *args)
 
     def _replace(self, generation: int) -> None:
@@ -128,6 +131,19 @@ class _ProcessPending:
 
 
 # -- inside a worker: the models, loaded once per worker process --------------------------------
+
+
+def _follow_parent(parent: int) -> None:
+    """Exit when the ingesting process is gone: after a kill -9 of the driver its idle workers
+    would otherwise wait for jobs forever (the pool's queue never closes)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="folio-follow-parent", daemon=True).start()
+
 
 
 @cache

@@ -48,3 +48,49 @@ def test_workers_setting_picks_where_pages_are_read() -> None:
     work = build_work(IngestSettings(workers=3), StoreSettings())
     assert isinstance(work, ProcessWork) and work.slots == 3
     work.close()
+
+
+DRIVER = """
+import multiprocessing, sys, time
+from ingest.work import ProcessWork
+from storage.config import StoreSettings
+if __name__ == "__main__":
+    work = ProcessWork(2, StoreSettings())
+    jobs = [work.submit(time.sleep, 0.5) for _ in range(4)]
+    jobs[0].result()
+    print(" ".join(str(p.pid) for p in multiprocessing.active_children()), flush=True)
+    time.sleep(300)
+"""
+
+
+def test_workers_exit_when_the_ingesting_process_is_killed(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "driver.py"
+    script.write_text(DRIVER)
+    root = Path(__file__).parents[2]
+    driver = subprocess.Popen([sys.executable, str(script)], cwd=root, stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "PYTHONPATH": str(root)})
+    assert driver.stdout is not None
+    children = [int(p) for p in driver.stdout.readline().split()]
+    assert len(children) >= 2
+    driver.send_signal(signal.SIGKILL)
+    driver.wait()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(Path(f"/proc/{p}").exists() and "Z" not in _state(p) for p in children):
+        time.sleep(0.2)
+    left = [p for p in children if Path(f"/proc/{p}").exists() and "Z" not in _state(p)]
+    for pid in left:  # do not leave them behind if the check fails
+        os.kill(pid, signal.SIGKILL)
+    assert not left, f"worker processes {left} outlived their killed driver"
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][:1]
+    except (OSError, IndexError):
+        return "Z"
