@@ -94,3 +94,16 @@ def _state(pid: int) -> str:
         return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][:1]
     except (OSError, IndexError):
         return "Z"
+
+
+def test_the_default_path_never_imports_ray() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; import cli.main, ingest.parallel, ingest.page_jobs; from ingest.work import build_work; "
+            "from ingest.config import IngestSettings; from storage.config import StoreSettings; "
+            "build_work(IngestSettings(workers=2), StoreSettings()).close(); print('ray' in sys.modules)")
+    root = Path(__file__).parents[2]
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120,
+                         env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"})
+    assert out.stdout.strip() == "False", out.stderr[-500:]
