@@ -19,12 +19,12 @@ def make_seams(engine, embedder, data_dir: Path, work=None) -> Seams:  # type: i
 
 
 def documents(photo_paths: list[Path], folder: Path) -> list[Path]:
-    """Three documents, four pages: two photos and a two-page TIFF."""
+    """Two documents, three pages: a photo and a two-page TIFF."""
     folder.mkdir(exist_ok=True)
     binder = folder / "binder.tiff"
     frames = [Image.open(p).convert("RGB") for p in photo_paths[2:4]]
     frames[0].save(binder, save_all=True, append_images=frames[1:])
-    return [photo_paths[0], photo_paths[1], binder]
+    return [photo_paths[0], binder]
 
 
 def stored(seams: Seams) -> list[tuple[str, str, tuple[int, ...]]]:
