@@ -26,6 +26,7 @@ from assistant.wiring import StoreHandles, store_owner
 from ingest.ocr import OcrEngine, build_ocr
 from ingest.pages import OcrPage, PageImage
 from ingest.run import Seams
+from ingest.work import PageWork, build_work
 from storage.chroma import ChromaStore, check_collection_name, open_client
 from storage.embed import Embedder, build_embedder
 from storage.library import Library
@@ -89,11 +90,12 @@ class Engines:
     embedder: Embedder
     client: Any  # chromadb client of settings.data_dir
     ocr: OcrEngine
+    work: PageWork | None = None  # page workers (FOLIO_WORKERS) or a Ray cluster (FOLIO_RAY_ADDRESS)
 
     @classmethod
     def build(cls, settings: Settings) -> Engines:
         return cls(embedder=build_embedder(settings.store), client=open_client(settings.store, settings.data_dir),
-                   ocr=SerialOcr(build_ocr(settings.ingest)))
+                   ocr=SerialOcr(build_ocr(settings.ingest)), work=build_work(settings.ingest, settings.store))
 
 
 class Services:
@@ -128,7 +130,8 @@ class Services:
 
     def seams(self, collection: str) -> Seams:
         handles = self.handles(collection)
-        return Seams(engine=self.ocr, embedder=handles.embedder, store=handles.store, library=handles.library)
+        return Seams(engine=self.ocr, embedder=handles.embedder, store=handles.store, library=handles.library,
+                     work=self.engines.work)
 
     def assistant(self, collection: str) -> Assistant:
         handles = self.handles(collection)
@@ -140,3 +143,5 @@ class Services:
 
     def close(self) -> None:
         self.jobs.close()
+        if self.engines.work is not None:
+            self.engines.work.close()

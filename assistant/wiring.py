@@ -42,9 +42,11 @@ def ingest_seams(settings: Settings, handles: StoreHandles | None = None) -> Sea
     """Everything ``ingest_paths`` needs; reuses open store handles when given."""
     from ingest.ocr import build_ocr
     from ingest.run import Seams
+    from ingest.work import build_work
 
     handles = handles or open_store(settings)
-    return Seams(engine=build_ocr(settings.ingest), embedder=document_embedder(handles.embedder), store=handles.store, library=handles.library)
+    return Seams(engine=build_ocr(settings.ingest), embedder=document_embedder(handles.embedder), store=handles.store, library=handles.library,
+                 work=build_work(settings.ingest, settings.store))
 
 
 def update_keyword_index(settings: Settings, store: ChromaStore, library: Library) -> None:

@@ -29,7 +29,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--questions", type=int, default=30, help="questions asked at each size (default 30)")
     p.add_argument("--pages", type=_ints, default=(10, 40), help="page counts of the memory benchmark (default 10,40)")
     p.add_argument("--cold-runs", type=int, default=5, help="fresh processes timed per command in the cold-start part (default 5)")
-    p.add_argument("--only", choices=["ingest", "query", "memory", "cold", "photos"], action="append",
+    p.add_argument("--copies", type=int, default=2, help="re-encoded copies of the set's pages in the parallel-ingest part (default 2)")
+    p.add_argument("--only", choices=["ingest", "scale", "query", "memory", "cold", "photos"], action="append",
                    help="run only this part (repeatable); 'photos' (OCR with rectification on and off) runs only when asked")
     p.add_argument("--hard", type=Path, metavar="HARD_SET_DIR", help="hard photos of SET_DIR (harden_photos.py) for --only photos")
     p.add_argument("--out", type=Path, help="JSON file to write (default: <data dir>/bench/<time>.json)")
@@ -45,8 +46,8 @@ def run(args: argparse.Namespace) -> int:
     settings = build_settings(args)
     console = Console(stderr=True)
     request = BenchRequest(set_dir=args.set_dir, images=args.images, sizes=args.sizes, questions=args.questions,
-                           memory_pages=args.pages, out=args.out, hard_dir=args.hard, cold_runs=args.cold_runs,
-                           parts=tuple(args.only or ("ingest", "query", "memory", "cold")))
+                           memory_pages=args.pages, out=args.out, hard_dir=args.hard, cold_runs=args.cold_runs, copies=max(1, args.copies),
+                           parts=tuple(args.only or ("ingest", "scale", "query", "memory", "cold")))
     results, path = run_bench(request, settings, note=lambda m: console.print(m, highlight=False, markup=False))
     if args.json:
         print_json({"saved_to": str(path), **results})

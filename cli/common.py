@@ -23,6 +23,9 @@ def add_settings_flags(parser: argparse.ArgumentParser, *names: str) -> None:
         parser.add_argument("--embedder", choices=["e5-small", "minilm"], help="embedder [FOLIO_EMBEDDER]")
     if "answerer" in names:
         parser.add_argument("--answerer", choices=["extractive", "openai"], help="answerer [FOLIO_ANSWERER]")
+    if "workers" in names:
+        parser.add_argument("--workers", type=int, help="processes reading pages in parallel; 0 = one per CPU core [FOLIO_WORKERS]")
+        parser.add_argument("--ray", dest="ray_address", metavar="ADDRESS", help="run the page work on this Ray cluster [FOLIO_RAY_ADDRESS]")
     if "json" in names:
         parser.add_argument("--json", action="store_true", help="print machine-readable JSON on stdout")
 
@@ -35,7 +38,7 @@ def build_settings(args: argparse.Namespace) -> Settings:
 
     overrides = {
         name: getattr(args, name)
-        for name in ("collection", "ocr_engine", "embedder", "answerer")
+        for name in ("collection", "ocr_engine", "embedder", "answerer", "workers", "ray_address")
         if getattr(args, name, None) is not None
     }
     try:

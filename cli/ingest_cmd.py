@@ -17,7 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="image or PDF files, or folders (read recursively)")
     p.add_argument("--as-document", metavar="NAME", help="store all the given photos as the pages of one document called NAME, "
                    "in the order given (or by their printed page numbers); again with more photos adds pages to it")
-    add_settings_flags(p, "collection", "engine", "embedder", "json")
+    add_settings_flags(p, "collection", "engine", "embedder", "workers", "json")
     p.set_defaults(handler=run)
 
 
@@ -30,14 +30,18 @@ def run(args: argparse.Namespace) -> int:
     from cli.progress import PageProgress
 
     seams = ingest_seams(settings)
-    with PageProgress(enabled=not args.json) as progress:
-        if args.as_document is not None:
-            from ingest.assemble import ingest_as_document
+    try:
+        with PageProgress(enabled=not args.json) as progress:
+            if args.as_document is not None:
+                from ingest.assemble import ingest_as_document
 
-            reports = [ingest_as_document(args.as_document, args.paths, seams, settings.ingest, progress=progress.update)]
-            progress.report(reports[0])
-        else:
-            reports = ingest_paths(args.paths, seams, settings.ingest, progress=progress.update, on_report=progress.report)
+                reports = [ingest_as_document(args.as_document, args.paths, seams, settings.ingest, progress=progress.update)]
+                progress.report(reports[0])
+            else:
+                reports = ingest_paths(args.paths, seams, settings.ingest, progress=progress.update, on_report=progress.report)
+    finally:
+        if seams.work is not None:
+            seams.work.close()
     if any(r.ok and not r.already_stored for r in reports):
         update_keyword_index(settings, seams.store, seams.library)  # the analysis of the new documents, done here instead of in the next ask
     if args.json:

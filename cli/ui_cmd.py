@@ -47,8 +47,13 @@ def ingest_first(settings: Settings, paths: list[Path]) -> int:
     from cli.progress import PageProgress
     from ingest.run import ingest_paths
 
-    with PageProgress() as progress:
-        reports = ingest_paths(paths, ingest_seams(settings), settings.ingest, progress=progress.update, on_report=progress.report)
+    seams = ingest_seams(settings)
+    try:
+        with PageProgress() as progress:
+            reports = ingest_paths(paths, seams, settings.ingest, progress=progress.update, on_report=progress.report)
+    finally:
+        if seams.work is not None:
+            seams.work.close()
     failed = [r for r in reports if not r.ok]
     for r in failed:
         print(f"folio: {r.error}", file=sys.stderr)

@@ -24,6 +24,7 @@ from evals.bench_cold import cold_start
 from evals.bench_ingest import ingest_memory, ingest_throughput
 from evals.bench_photos import format_rows, photo_ocr
 from evals.bench_query import query_latency
+from evals.bench_scale import scale_throughput
 from evals.dataset import ImageKind, load_set
 from evals.runner import git_sha
 
@@ -43,8 +44,9 @@ class BenchRequest:
     memory_pages: tuple[int, ...] = (10, 40)
     out: Path | None = None  # JSON file to write; default <data_dir>/bench/<time>.json
     cold_runs: int = 5
-    parts: tuple[str, ...] = ("ingest", "query", "memory", "cold")
+    parts: tuple[str, ...] = ("ingest", "scale", "query", "memory", "cold")
     hard_dir: Path | None = None  # hard photos of the set (harden_photos.py), for the "photos" part
+    copies: int = 2  # re-encoded copies of the set's pages for the scale part
 
 
 def run_bench(request: BenchRequest, settings: Settings, note: Callable[[str], None]) -> tuple[dict[str, Any], Path]:
@@ -60,6 +62,9 @@ def run_bench(request: BenchRequest, settings: Settings, note: Callable[[str], N
         if "ingest" in request.parts:
             eval_set = load_set(request.set_dir)
             results["ingest"] = ingest_throughput(eval_set, request.images, settings, work / "ingest", note)
+        if "scale" in request.parts:
+            results["scale"] = scale_throughput(load_set(request.set_dir), request.images, settings, work / "scale",
+                                                request.copies, note)
         if "query" in request.parts:
             results["query"] = {"note": QUERY_NOTE, "sizes": query_latency(settings, work / "query", request.sizes, request.questions, note)}
         if "photos" in request.parts:
@@ -92,6 +97,15 @@ def format_table(results: dict[str, Any]) -> str:
                   f"  raw OCR engine      {r['ocr_pages_per_min']:>8.1f} pages/min  ({r['ocr_seconds']} s)",
                   f"  whole ingest path   {r['ingest_pages_per_min']:>8.1f} pages/min  ({r['ingest_seconds']} s)",
                   f"  ingest / OCR speed  {r['ingest_vs_ocr']:>8.3f}", ""]
+    if "scale" in results:
+        r = results["scale"]
+        lines += [f"Ingest in parallel ({r['pages']} {r['images']} pages, engine {r['ocr_engine']}, {r['cpus']} CPUs; "
+                  f"raw OCR one thread {r['raw_ocr_pages_per_min']} pages/min)",
+                  f"  {'run':<16} {'pages/min':>10} {'seconds':>8} {'warm-up s':>10}"]
+        lines += [f"  {name:<16} {run['pages_per_min']:>10} {run['seconds']:>8} {run['warm_up_seconds']:>10}"
+                  for name, run in r["runs"].items()]
+        lines += [f"  2 workers / 1 worker {r['two_workers_vs_one']:.3f} (target {r['targets']['two_workers_vs_one']}), "
+                  f"Ray / 1 worker {r['ray_vs_one']:.3f} (target {r['targets']['ray_vs_one']})", ""]
     if "query" in results:
         lines += ["ask latency (" + results["query"]["note"] + ")",
                   f"  {'chunks':>8} {'docs':>5} {'store s':>8} {'index s':>8} {'p50 ms':>8} {'p95 ms':>8}"]

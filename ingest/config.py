@@ -27,4 +27,6 @@ class IngestSettings(BaseModel):
     hunyuan_api_key: SecretStr | None = Field(None, description="Bearer key for the vLLM server, if it needs one")
     hunyuan_timeout: float = Field(120.0, gt=0, description="Seconds to wait for one HunyuanOCR request")
     hunyuan_generation: Literal["1.5", "1.0"] = Field("1.5", description="HunyuanOCR generation the server runs: sampling and pixel limits follow its docs")
+    workers: int = Field(0, ge=0, description="Processes that read pages in parallel during ingest, each with ocr_threads OCR threads; 0 = the number of CPU cores, 1 = read in the ingesting process")
+    ray_address: str | None = Field(None, description="Ray cluster address (e.g. ray://head:10001 or head:6379; 'auto' joins the cluster of this node): page work runs as Ray tasks there, the commit stays here; needs the [ray] extra")
     hunyuan_concurrency: int = Field(8, ge=1, description="Pages sent to the HunyuanOCR server at once")

@@ -259,15 +259,19 @@ def map_point(m: Matrix, x: float, y: float) -> tuple[float, float]:
     return (m[0][0] * x + m[0][1] * y + m[0][2]) / d, (m[1][0] * x + m[1][1] * y + m[1][2]) / d
 
 
-def to_stored_photo(page: PageImage, rotation: int, pages_dir: Path, name: str) -> tuple[str, Matrix | None]:
-    """Save the photo a flattened page came from: ``("pages/NAME", stored pixels -> photo pixels)``.
+def stored_photo(page: PageImage, rotation: int, name: str) -> tuple[str, Matrix | None, bytes | None]:
+    """The photo a flattened page came from, to store beside it: ``("pages/NAME", stored pixels -> photo
+    pixels, its JPEG bytes)``.
 
     The stored page image is the flattened image turned clockwise by ``rotation``; the homography
-    returned undoes that turn, then maps through ``page.to_photo``. ``("", None)`` for other pages.
+    returned undoes that turn, then maps through ``page.to_photo``. ``("", None, None)`` for other pages.
     """
     if page.photo is None or page.to_photo is None:
-        return "", None
-    page.photo.save(pages_dir / name, format="JPEG", quality=90)
+        return "", None, None
+    import io
+
+    buffer = io.BytesIO()
+    page.photo.save(buffer, format="JPEG", quality=90)
     w, h = page.image.size
     unturn = {  # stored pixels -> flattened pixels
         0: ((1, 0, 0), (0, 1, 0)),
@@ -276,5 +280,5 @@ def to_stored_photo(page: PageImage, rotation: int, pages_dir: Path, name: str) 
         270: ((0, -1, w), (1, 0, 0)),
     }[rotation % 360]
     m = np.asarray(page.to_photo, dtype=np.float64) @ np.array([*unturn, (0, 0, 1)], dtype=np.float64)
-    return f"{pages_dir.name}/{name}", _matrix(m)
+    return f"pages/{name}", _matrix(m), buffer.getvalue()
 

@@ -20,20 +20,24 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ingest.chunk import chunk_document
 from ingest.config import IngestSettings
 from ingest.layout import layout_page, running_lines
 from ingest.ocr import OcrEngine
 from ingest.pages import OcrPage, PageImage
-from ingest.rectify import rectify_pages, to_stored_photo
 from ingest.page_numbers import printed_page_number
+from ingest.rectify import rectify_pages, stored_photo
 from ingest.sources import SourceDoc, discover, display_name, iter_pages, open_source
 from storage.chroma import ChromaStore
 from storage.embed import Embedder
 from storage.errors import AppError, InputError, OcrError
 from storage.library import Library
-from storage.schema import DocumentRecord, PageRecord
+from storage.schema import Chunk, DocumentRecord, PageRecord
+
+if TYPE_CHECKING:
+    from ingest.work import PageWork
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +91,19 @@ class Seams:
     embedder: Embedder
     store: ChromaStore
     library: Library
+    work: PageWork | None = None
+    """Where page work runs when it is not this process: worker processes or a Ray cluster."""
+
+
+@dataclass(frozen=True)
+class Built:
+    """A document's page work done: laid-out pages, chunks and their vectors, ready to store."""
+
+    pages: tuple[PageRecord, ...]
+    chunks: tuple[Chunk, ...]
+    vectors: tuple[tuple[float, ...], ...]
+    ocr_engine: str
+    model_id: str
 
 
 def ingest_paths(
@@ -113,6 +130,14 @@ def ingest_paths(
         if on_report:
             on_report(report)
 
+    if seams.work is not None and (len(files) > 1 or _pages_of(files, cfg) > 1):
+        from ingest.parallel import ingest_in_parallel
+
+        with seams.library.writing(seams.store.collection):
+            _recover(seams)
+            for report in ingest_in_parallel(files, seams, seams.work, cfg, progress):
+                done(report)
+        return reports
     with seams.library.writing(seams.store.collection), ThreadPoolExecutor(1, thread_name_prefix="folio-finish") as pool:
         _recover(seams)
         pending: Future[IngestReport] | None = None
@@ -137,8 +162,20 @@ def ingest_file(path: Path, seams: Seams, cfg: IngestSettings, *, progress: Prog
     CLI beside the app or the API) never write the same document at once.
     """
     with seams.library.writing(seams.store.collection):
+        if seams.work is not None and _pages_of([path], cfg) > 1:
+            from ingest.parallel import ingest_in_parallel
+
+            return next(ingest_in_parallel([path], seams, seams.work, cfg, progress))
         step = _read(path, seams, cfg, progress)
         return step if isinstance(step, IngestReport) else _finish(step, seams, cfg)
+
+
+def _pages_of(files: Sequence[Path], cfg: IngestSettings) -> int:
+    """Pages of the only file (0 if unreadable): one page is read here, without worker processes."""
+    try:
+        return open_source(files[0], cfg).n_pages if len(files) == 1 else len(files)
+    except InputError:
+        return 0
 
 
 def recover(seams: Seams) -> int:
@@ -223,32 +260,47 @@ def _failed(doc: SourceDoc, exc: AppError, started: float) -> IngestReport:
 
 
 def _write(step: _Read, seams: Seams, cfg: IngestSettings) -> DocumentRecord:
-    doc = step.doc
-    repeated = running_lines([record.lines for record, _ in step.pages])
-    pages = tuple(lay_out(with_label(record), ocr, repeated) for record, ocr in step.pages)
+    built = build_document(step.doc.doc_id, step.pages, cfg, seams.embedder)
+    return commit_built(step.doc, step.staging, built, seams)
+
+
+def build_document(doc_id: str, read: Sequence[tuple[PageRecord, OcrPage]], cfg: IngestSettings,
+                   embedder: Embedder) -> Built:
+    """The page work after OCR: layout (with the document's running lines and printed page numbers), chunks, embeddings."""
+    repeated = running_lines([record.lines for record, _ in read])
+    pages = tuple(lay_out(with_label(record), ocr, repeated) for record, ocr in read)
     engines = sorted({p.engine for p in pages if p.engine})
-    chunks = chunk_document(doc.doc_id, pages, chunk_chars=cfg.chunk_chars, ocr_engine="+".join(engines))
-    vectors = []
+    chunks = chunk_document(doc_id, pages, chunk_chars=cfg.chunk_chars, ocr_engine="+".join(engines))
+    vectors: list[tuple[float, ...]] = []
     for start in range(0, len(chunks), EMBED_BATCH):
         batch = chunks[start : start + EMBED_BATCH]
-        vectors.extend(seams.embedder.embed_documents([c.embed_text for c in batch]))
+        vectors.extend(tuple(v) for v in embedder.embed_documents([c.embed_text for c in batch]))
+    return Built(pages=pages, chunks=tuple(chunks), vectors=tuple(vectors), ocr_engine="+".join(engines),
+                 model_id=embedder.model_id)
+
+
+def commit_built(doc: SourceDoc, staging: Path, built: Built, seams: Seams) -> DocumentRecord:
+    """Store a built document's vectors, then make it visible in one rename (this process only)."""
+    if built.model_id != seams.embedder.model_id:
+        raise AppError(f"{doc.name}: the page workers embedded with {built.model_id}, the collection uses "
+                       f"{seams.embedder.model_id}; give the workers the same FOLIO_EMBEDDER")
     seams.store.delete_doc(doc.doc_id)  # leftovers of an interrupted earlier run
-    seams.store.upsert(chunks, vectors)
+    seams.store.upsert(list(built.chunks), [list(v) for v in built.vectors])
     record = DocumentRecord(
         doc_id=doc.doc_id,
         source=doc.name,
         collection=seams.store.collection,
-        pages=pages,
-        ocr_engine="+".join(engines),
-        n_chunks=len(chunks),
+        pages=built.pages,
+        ocr_engine=built.ocr_engine,
+        n_chunks=len(built.chunks),
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
     try:
-        seams.library.commit(step.staging, record)
+        seams.library.commit(staging, record)
     except BaseException:
         seams.store.delete_doc(doc.doc_id)
         raise
-    log.info("stored %s as %s: %d pages, %d chunks", doc.name, doc.doc_id, len(pages), len(chunks))
+    log.info("stored %s as %s: %d pages, %d chunks", doc.name, doc.doc_id, len(built.pages), len(built.chunks))
     return record
 
 
@@ -295,13 +347,33 @@ def read_page(engine: OcrEngine, page: PageImage) -> OcrPage:
 
 
 def store_page(page: PageImage, ocr: OcrPage, pages_dir: Path) -> PageRecord:
-    """Save the upright page image that citations point at; the record still has no blocks."""
+    """Save the upright page image that citations point at (and the photo it was flattened from); the
+    record still has no blocks."""
+    record, files = encode_page(page, ocr)
+    write_page_files(pages_dir, files)
+    return record
+
+
+def write_page_files(pages_dir: Path, files: dict[str, bytes]) -> None:
+    for name, data in files.items():
+        (pages_dir / name).write_bytes(data)
+
+
+def encode_page(page: PageImage, ocr: OcrPage) -> tuple[PageRecord, dict[str, bytes]]:
+    """The page's record (no blocks yet) and its files: the upright image (and the photo it was
+    flattened from) as JPEG bytes by file name."""
+    import io
+
     image = page.image
     if ocr.rotation % 360:
         image = image.rotate(-ocr.rotation, expand=True)
     name = f"p{page.page:04d}.jpg"
-    image.save(pages_dir / name, format="JPEG", quality=90)
-    photo, to_photo = to_stored_photo(page, ocr.rotation, pages_dir, f"p{page.page:04d}-photo.jpg")
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=90)
+    files = {name: buffer.getvalue()}
+    photo, to_photo, photo_jpeg = stored_photo(page, ocr.rotation, f"p{page.page:04d}-photo.jpg")
+    if photo_jpeg is not None:
+        files[Path(photo).name] = photo_jpeg
     return PageRecord(
         page=page.page,
         image=f"pages/{name}",
@@ -315,7 +387,7 @@ def store_page(page: PageImage, ocr: OcrPage, pages_dir: Path) -> PageRecord:
         lines=ocr.lines,
         photo=photo,
         to_photo=to_photo,
-    )
+    ), files
 
 
 def with_label(record: PageRecord) -> PageRecord:

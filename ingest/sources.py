@@ -133,12 +133,14 @@ def open_source(path: Path, cfg: IngestSettings) -> SourceDoc:
     return SourceDoc(path=path, doc_id=doc_id_for(data), kind=kind, n_pages=n_pages, data=data)
 
 
-def iter_pages(doc: SourceDoc, cfg: IngestSettings) -> Iterator[PageImage]:
-    """The document's pages one at a time (memory does not grow with the page count)."""
+def iter_pages(doc: SourceDoc, cfg: IngestSettings, *, only: int | None = None) -> Iterator[PageImage]:
+    """The document's pages one at a time (memory does not grow with the page count); with
+    ``only``, just that page (1-based), decoded without the pages before it."""
+    indices = range(doc.n_pages) if only is None else range(only - 1, only)
     if doc.kind == "pdf":
-        yield from _pdf_pages(doc, cfg)
+        yield from _pdf_pages(doc, cfg, indices)
     else:
-        yield from _image_pages(doc, cfg)
+        yield from _image_pages(doc, cfg, indices)
 
 
 # -- images ----------------------------------------------------------------------------------
@@ -222,11 +224,11 @@ def _count_image_frames(path: Path, data: bytes, cfg: IngestSettings) -> int:
     return n
 
 
-def _image_pages(doc: SourceDoc, cfg: IngestSettings) -> Iterator[PageImage]:
+def _image_pages(doc: SourceDoc, cfg: IngestSettings, indices: range) -> Iterator[PageImage]:
     from PIL import ImageOps
 
     img = _open_image(doc.path, doc.data, cfg)
-    for index in range(doc.n_pages):
+    for index in indices:
         try:
             img.seek(index)
             if img.width * img.height > cfg.max_pixels:  # checked by open_source; never decode one that is not
@@ -296,12 +298,12 @@ def _count_pdf_pages(path: Path, data: bytes, cfg: IngestSettings) -> int:
     return n
 
 
-def _pdf_pages(doc: SourceDoc, cfg: IngestSettings) -> Iterator[PageImage]:
+def _pdf_pages(doc: SourceDoc, cfg: IngestSettings, indices: range) -> Iterator[PageImage]:
     import pymupdf
     from PIL import Image
 
     pdf = _open_pdf(doc.path, doc.data)
-    for index in range(doc.n_pages):
+    for index in indices:
         try:
             page = pdf[index]
             zoom = cfg.pdf_dpi / 72.0

@@ -40,3 +40,13 @@ def embedder():  # type: ignore[no-untyped-def]
     from storage.embed import build_embedder
 
     return build_embedder(StoreSettings())
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """A real Chroma server (``chroma run``) on a loopback port, shared by the session."""
+    from tests.chroma_server import ChromaServer
+
+    server = ChromaServer(tmp_path_factory.mktemp("chroma-server")).start()
+    yield server
+    server.stop()

@@ -36,9 +36,14 @@ def test_collection_names_are_checked_and_keep_embedders_apart() -> None:
     assert physical_name("a", "model-1") != physical_name("a", "model-2")
 
 
-def test_upsert_search_filter_delete(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
-    client = open_client(StoreSettings(), tmp_path)
-    store = ChromaStore(client, "test", embedder.model_id)
+@pytest.mark.parametrize("where", ["embedded", "server"])
+def test_upsert_search_filter_delete(where: str, tmp_path: Path, embedder, request: pytest.FixtureRequest) -> None:  # type: ignore[no-untyped-def]
+    cfg = StoreSettings()
+    if where == "server":  # a real `chroma run` on loopback, shared by the session: a collection of this test's own
+        server = request.getfixturevalue("chroma_server")
+        cfg = StoreSettings(chroma_host=server.host, chroma_port=server.port)
+    client = open_client(cfg, tmp_path)
+    store = ChromaStore(client, f"test-{tmp_path.name[-20:].lower()}".rstrip("-_"), embedder.model_id)
     chunks = [
         make_chunk("doc-a", "Charge the battery with the USB cable before the first flight."),
         make_chunk("doc-a", "The red LED is lit while the battery is charging.", page=2),
