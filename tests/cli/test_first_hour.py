@@ -87,7 +87,7 @@ def test_config_names_each_variable_and_where_its_value_came_from(_data_dir: Pat
     rows = {line.split()[0]: line for line in out.stdout.splitlines()[1:]}
     assert rows["FOLIO_TOP_K"].split()[1:] == ["7", "(.env)"]
     assert rows["FOLIO_COLLECTION"].split()[1:] == ["kitchen", "(environment)"]
-    assert rows["FOLIO_MIN_SCORE"].endswith("(default)") and rows["FOLIO_DATA_DIR"].endswith("(environment)")
+    assert rows["FOLIO_READER_DEPTH"].endswith("(default)") and rows["FOLIO_DATA_DIR"].endswith("(environment)")
     as_json = subprocess.run([sys.executable, "-m", "cli.main", "config", "--json"], capture_output=True, text=True, timeout=60, cwd=tmp_path, env=env)
     import json
 
