@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from assistant.answer import Draft, Request
 from assistant.cite import Quote, cite
-from assistant.evidence import ScoredUnit, quotable
+from assistant.evidence import Query, ScoredUnit, quotable
 from assistant.reader import Decision
 from assistant.reader_model import AnswerShape
 from assistant.schema import Citation
@@ -48,9 +48,10 @@ class ExtractiveAnswerer:
         self.cfg = cfg or ExtractiveSettings()
 
     def answer(self, request: Request) -> Draft:
-        if request.decision is None or request.decision.best is None:
+        decision = request.decision or read_hits(request)
+        if decision.best is None:
             return Draft(text="", citations=())
-        chosen = self.select(request.decision, request.shape, request)
+        chosen = self.select(decision, request.shape, request)
         quotes = [Quote(chunk=s.chunk, start=s.unit.start, end=s.unit.end, text=s.unit.text) for s in chosen]
         cited = cite(quotes, request.image_path)
         text = compose(chosen, cited)
@@ -63,7 +64,7 @@ class ExtractiveAnswerer:
         best = decision.candidates[0]
         reading = decision.reading
         question = reading.question
-        units = self._with_following(reading.units[best.candidate.rank], request)
+        units = self._with_following(reading.units[best.candidate.rank], request, question.query)
         first, last = best.candidate.first, best.candidate.last
         after = shape.neighbours_broad if (question.multi_part or question.reason) else shape.neighbours
         last = min(len(units) - 1, last + after)
@@ -92,7 +93,7 @@ class ExtractiveAnswerer:
             unique.setdefault((s.chunk.id, s.unit.index), (rank, i, s))  # a unit reached twice is quoted once
         return [s for _, _, s in unique.values()]
 
-    def _with_following(self, units: list[ScoredUnit], request: Request | None) -> list[ScoredUnit]:
+    def _with_following(self, units: list[ScoredUnit], request: Request | None, query: Query) -> list[ScoredUnit]:
         """The chunk's units followed by those of the next chunk of its page (a passage cut by a chunk
         boundary goes on there)."""
         if request is None or request.following is None or not units:
@@ -100,7 +101,7 @@ class ExtractiveAnswerer:
         after = request.following(units[0].chunk)
         if after is None:
             return units
-        more = quotable(request.scorer.score_hits(request.decision.reading.question.query, [Hit(chunk=after, score=0.0)]))  # type: ignore[union-attr]
+        more = quotable(request.scorer.score_hits(query, [Hit(chunk=after, score=0.0)]))
         return units + more
 
     def _procedure(self, units: list[ScoredUnit], first: int, last: int) -> tuple[int, int]:
@@ -127,6 +128,20 @@ class ExtractiveAnswerer:
                 out.append(j)
                 j += 1
         return sorted(set(out))
+
+
+def read_hits(request: Request) -> Decision:
+    """The reader's decision over a request's hits, for a caller that did not run the reader (an
+    answerer falling back to the extractive answer)."""
+    from assistant.candidates import CandidateSettings, build_reading
+    from assistant.question import read_question
+    from assistant.reader import decide
+    from assistant.reader_model import load_model
+    from assistant.retrieve import Ranked
+
+    ranked = [Ranked(chunk=h.chunk, score=h.score) for h in request.hits]
+    reading = build_reading(read_question(request.query_text, request.scorer.keywords), ranked, request.scorer, CandidateSettings())
+    return decide(reading, load_model())
 
 
 def _same_block(a: ScoredUnit, b: ScoredUnit) -> bool:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
-from storage.errors import InputError
+from storage.errors import AppError, InputError
 
 from cli.common import add_settings_flags, build_settings, print_json
 from cli.console import plural
@@ -43,7 +44,10 @@ def run(args: argparse.Namespace) -> int:
         if seams.work is not None:
             seams.work.close()
     if any(r.ok and not r.already_stored for r in reports):
-        update_keyword_index(settings, seams.store, seams.library)  # the analysis of the new documents, done here instead of in the next ask
+        try:  # the analysis of the new documents, done here instead of in the next ask
+            update_keyword_index(settings, seams.store, seams.library)
+        except AppError as exc:  # the next ask brings the index up to date instead; what was stored stays
+            logging.getLogger(__name__).info("keyword index not updated now: %s", exc)
     if args.json:
         print_json({"documents": [r.as_json() for r in reports]})
     failed = [r for r in reports if not r.ok]

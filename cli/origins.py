@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from assistant.settings import Settings
+if TYPE_CHECKING:
+    from assistant.settings import Settings
 
 
 def env_name(field: str) -> str:

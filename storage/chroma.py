@@ -154,7 +154,9 @@ class ChromaStore:
         path = self._client.get_settings().persist_directory
         with guarded("reopening", self.where):
             SharedSystemClient._identifier_to_system.pop(self._client._identifier, None)  # chromadb caches one per path
-            fresh = type(self._client)(path=path, settings=self._client.get_settings())
+            import chromadb
+
+            fresh = chromadb.PersistentClient(path=str(path), settings=self._client.get_settings())
         self._client = fresh
         self._open(fresh)
         log.info("reopened the vector store %s to see other processes' writes", self.where)

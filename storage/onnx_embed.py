@@ -180,7 +180,7 @@ def build_onnx_minilm(cache_dir: Path, threads: int = 1) -> Any:
         from storage.embed import MiniLmEmbedder
 
         reference = MiniLmEmbedder(threads=threads)
-        log.warning("preparing the question embedder once: exporting all-MiniLM-L6-v2 to ONNX under %s", cache_dir)
+        log.info("preparing the question embedder once: exporting all-MiniLM-L6-v2 to ONNX under %s", cache_dir)
         try:
             export_onnx(path, reference)
         except EngineUnavailable as exc:

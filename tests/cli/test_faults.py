@@ -42,6 +42,12 @@ def images(folder: Path, n: int) -> list[Path]:
     return paths
 
 
+@pytest.fixture(autouse=True)
+def _in_process_pages(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages read in this process, so the faults injected here reach them (worker processes have their own)."""
+    monkeypatch.setenv("FOLIO_WORKERS", "1")
+
+
 @pytest.fixture()
 def fixed_ocr(monkeypatch: pytest.MonkeyPatch) -> None:
     import ingest.ocr
@@ -65,7 +71,7 @@ def test_a_damaged_chroma_sqlite3_is_one_line(tmp_path: Path, _data_dir: Path, c
     shutil.copytree(_data_dir, copy)  # a fresh path: Chroma keeps one open store per path in a process
     (copy / "chroma" / "chroma.sqlite3").write_bytes(bytes(data))
     os.environ["FOLIO_DATA_DIR"] = str(copy)
-    for args in (["ask", "How long do I press reset?", "--collection", "c", "--json"], ["docs", "delete", "0123456789abcdef", "--json"]):
+    for args in (["ask", "How long do I press reset?", "--collection", "c", "--json"], ["docs", "delete", "0123456789abcdef", "--collection", "c", "--json"]):
         code, out, err = folio(args, capsys)
         line = one_error_line(err)
         assert code == 1 and "vector store" in line and "damaged" in line and json_error(out) in line
@@ -76,18 +82,18 @@ def test_a_full_disk_during_ingest_is_one_line_and_stores_nothing(tmp_path: Path
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     first, second = images(tmp_path / "in", 2)
     assert folio(["ingest", str(first), "--collection", "c"], capsys)[0] == 0
-    real_save = Image.Image.save
+    import ingest.run
 
-    def save(self, fp, *args, **kwargs):  # type: ignore[no-untyped-def]
-        if str(fp).startswith(str(_data_dir)):
-            raise OSError(errno.ENOSPC, "No space left on device", str(fp))
-        return real_save(self, fp, *args, **kwargs)
+    real_write = ingest.run.write_page_files
 
-    monkeypatch.setattr(Image.Image, "save", save)
+    def write_page_files(pages_dir, files):  # type: ignore[no-untyped-def]
+        raise OSError(errno.ENOSPC, "No space left on device", str(pages_dir))
+
+    monkeypatch.setattr(ingest.run, "write_page_files", write_page_files)
     code, out, err = folio(["ingest", str(second), "--collection", "c", "--json"], capsys)
     line = one_error_line(err)
     assert code == 1 and "disk is full" in line and json_error(out) in line
-    monkeypatch.setattr(Image.Image, "save", real_save)
+    monkeypatch.setattr(ingest.run, "write_page_files", real_write)
     code, out, _ = folio(["docs", "list", "--collection", "c", "--json"], capsys)
     assert code == 0 and len(json.loads(out)["documents"]) == 1
     assert not any((_data_dir / "collections" / "c" / ".staging").iterdir())

@@ -31,7 +31,8 @@ def fake() -> Iterator[FakeHunyuanServer]:
 def setup(fake: FakeHunyuanServer, embedder, _data_dir: Path) -> Iterator[tuple[Seams, IngestSettings]]:  # type: ignore[no-untyped-def]
     from ingest.ocr.cpu import CpuOcr
 
-    cfg = IngestSettings(ocr_engine="hunyuan", hunyuan_base_url=fake.base_url, hunyuan_timeout=5.0)
+    # the fake server knows the fixture photos as they are: no flattening before they are sent
+    cfg = IngestSettings(ocr_engine="hunyuan", hunyuan_base_url=fake.base_url, hunyuan_timeout=5.0, rectify=False)
     engine = HunyuanVllmOcr(cfg, CpuOcr(model="tiny", threads=1), retry=RetryPolicy(backoff_s=0.01, max_backoff_s=0.05))
     client = open_client(StoreSettings(), _data_dir)
     seams = Seams(engine=engine, embedder=embedder, store=ChromaStore(client, "h", embedder.model_id), library=Library(_data_dir))

@@ -187,10 +187,10 @@ def two_manuals(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_a_topic_switch_in_the_app_answers_the_new_question_and_cards_are_few(monkeypatch: pytest.MonkeyPatch, two_manuals: Path) -> None:
-    at = ask(start(monkeypatch, two_manuals), "Which rnx2rtkp option sets the elevation mask?")
+    at = ask(start(monkeypatch, two_manuals), "Which option sets the elevation mask angle?")
     first = [c for c in captions(at) if c.startswith("[")]
     assert first and all("rtklib-manual_p037.jpg" in c for c in first), (captions(at), [m.value for m in at.chat_message[1].markdown])
-    at = ask(at, "What is the support e-mail address for the cyberJack reader?")
+    at = ask(at, "What is the e-mail address of REINER SCT support?")
     assert "support@reiner-sct.com" in at.chat_message[3].markdown[0].value
     crops = [c for c in captions(at) if c.startswith("[")][len(first):]
     assert crops and "cyberjack-handbuch_p005.jpg" in crops[0]

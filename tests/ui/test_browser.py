@@ -140,8 +140,8 @@ def test_first_screen_topic_switch_follow_up_and_a_photographed_manual(tmp_path:
                 expect(page.get_by_test_id("stStatusWidget")).to_be_hidden(timeout=60_000)
                 return answer
 
-            expect(ask("Which rnx2rtkp option sets the elevation mask?", 1)).to_contain_text("elmask")
-            switched = ask("What is the support e-mail address for the cyberJack reader?", 3)
+            expect(ask("Which option sets the elevation mask angle?", 1)).to_contain_text("elmask")
+            switched = ask("What is the e-mail address of REINER SCT support?", 3)
             expect(switched).to_contain_text("support@reiner-sct.com")
             manual = ask("How do I test the NRPE daemon locally?", 5)
             expect(manual.get_by_text("NRPE guide, p. 6").first).to_be_visible()
