@@ -19,7 +19,7 @@ from pathlib import Path
 from ingest.config import IngestSettings
 from ingest.page_jobs import PageDone, build_job, read_page_job
 from ingest.pages import OcrPage
-from ingest.run import IngestReport, Progress, Seams, _failed, _report, commit_built, encode_page, write_page_files
+from ingest.run import IngestReport, Progress, Seams, _failed, _report, already_stored, commit_built, encode_page, write_page_files
 from ingest.sources import SourceDoc, display_name, iter_pages, open_source
 from ingest.work import PageWork, Pending, WorkFailed
 from storage.errors import AppError, InputError
@@ -72,10 +72,10 @@ def _open(path: Path, seams: Seams, cfg: IngestSettings) -> _Doc | IngestReport:
         doc = open_source(path, cfg)
     except InputError as exc:
         return IngestReport(source=display_name(path), error=str(exc), seconds=time.perf_counter() - started)
-    collection = seams.store.collection
-    if seams.library.has(collection, doc.doc_id):
-        return _report(seams.library.get(collection, doc.doc_id), already_stored=True, seconds=time.perf_counter() - started)
-    staging = seams.library.staging_dir(collection, doc.doc_id)
+    stored = already_stored(doc, seams, started)
+    if stored is not None:
+        return stored
+    staging = seams.library.staging_dir(seams.store.collection, doc.doc_id)
     (staging / "pages").mkdir()
     return _Doc(doc=doc, staging=staging, started=started, waiting=doc.n_pages)
 

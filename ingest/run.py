@@ -209,6 +209,19 @@ class _Read:
     started: float
 
 
+def already_stored(doc: SourceDoc, seams: Seams, started: float) -> IngestReport | None:
+    """The report of a document already in the collection; None when it is not, or when its manifest is
+    damaged (then it is stored again)."""
+    collection = seams.store.collection
+    if not seams.library.has(collection, doc.doc_id):
+        return None
+    record = seams.library.read(collection, doc.doc_id)
+    if record is None:
+        log.warning("%s: the stored manifest of %s is damaged; storing the document again", doc.name, doc.doc_id)
+        return None
+    return _report(record, already_stored=True, seconds=time.perf_counter() - started)
+
+
 def _read(path: Path, seams: Seams, cfg: IngestSettings, progress: Progress | None) -> _Read | IngestReport:
     """Open and read a file's pages (OCR); a report instead when it is bad or already stored."""
     started = time.perf_counter()
@@ -217,11 +230,9 @@ def _read(path: Path, seams: Seams, cfg: IngestSettings, progress: Progress | No
     except InputError as exc:
         return IngestReport(source=display_name(path), error=str(exc), seconds=time.perf_counter() - started)
     collection = seams.store.collection
-    if seams.library.has(collection, doc.doc_id):
-        record = seams.library.read(collection, doc.doc_id)
-        if record is not None:
-            return _report(record, already_stored=True, seconds=time.perf_counter() - started)
-        log.warning("%s: the stored manifest of %s is damaged; storing the document again", doc.name, doc.doc_id)
+    stored = already_stored(doc, seams, started)
+    if stored is not None:
+        return stored
     staging = seams.library.staging_dir(collection, doc.doc_id)
     try:
         pages_dir = staging / "pages"
