@@ -32,7 +32,7 @@ Vector = list[float]
 
 MAX_TOKENS = 256  # sentence_bert_config.json's max_seq_length: what sentence-transformers reads
 MIN_COSINE = 0.999  # an exported graph must give these vectors, or it is not used
-BATCH = 32
+BATCH = 8  # texts per run, sorted by length: on one thread small batches of like lengths beat large padded ones (~2x)
 CHECK_TEXTS = (
     "How do I restart CUPS?",
     "Der Drucker muss vor dem Reinigen ausgeschaltet werden.",
@@ -91,19 +91,23 @@ class MiniLmOnnxEmbedder:
     def embed_documents(self, texts: Sequence[str]) -> list[Vector]:
         if not texts:
             return []
-        out: list[Vector] = []
-        for start in range(0, len(texts), BATCH):
-            out.extend(self._embed(list(texts[start:start + BATCH])).tolist())
+        encodings = self._tokenizer.encode_batch(list(texts))  # padded to the longest; each batch is cut to its own
+        order = sorted(range(len(texts)), key=lambda i: sum(encodings[i].attention_mask))
+        out: list[Vector] = [[] for _ in texts]
+        for start in range(0, len(order), BATCH):
+            batch = order[start:start + BATCH]
+            for i, vector in zip(batch, self._run([encodings[i] for i in batch]).tolist(), strict=True):
+                out[i] = vector
         return out
 
     def embed_query(self, text: str) -> Vector:
-        return self._embed([text])[0].tolist()
+        return self._run(self._tokenizer.encode_batch([text]))[0].tolist()
 
-    def _embed(self, texts: list[str]) -> np.ndarray:
-        encodings = self._tokenizer.encode_batch(texts)
-        ids = np.array([e.ids for e in encodings], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-        types = np.array([e.type_ids for e in encodings], dtype=np.int64)
+    def _run(self, encodings: list[Any]) -> np.ndarray:
+        width = max(sum(e.attention_mask) for e in encodings)
+        ids = np.array([e.ids[:width] for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask[:width] for e in encodings], dtype=np.int64)
+        types = np.array([e.type_ids[:width] for e in encodings], dtype=np.int64)
         (hidden,) = self._session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types})
         return mean_pooled(hidden, mask)
 

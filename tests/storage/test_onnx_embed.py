@@ -10,7 +10,7 @@ import numpy as np
 
 from storage.config import StoreSettings
 from storage.embed import MiniLmEmbedder, build_embedder, document_embedder
-from storage.onnx_embed import MIN_COSINE, MiniLmOnnxEmbedder, cosines, onnx_path
+from storage.onnx_embed import BATCH, MIN_COSINE, MiniLmOnnxEmbedder, cosines, onnx_path
 
 MINI = Path(__file__).parents[1] / "data" / "devset-mini"
 TEXTS = [
@@ -33,7 +33,9 @@ def test_onnx_vectors_match_sentence_transformers(embedder: MiniLmEmbedder):
     lines = (MINI / "qa.jsonl").read_text(encoding="utf-8").splitlines()
     questions = [json.loads(line)["question"] for line in lines if line.strip()]
     assert min(cosines(onnx, embedder, TEXTS + questions)) >= MIN_COSINE
-    docs = np.asarray(onnx.embed_documents(TEXTS)) @ np.asarray(embedder.embed_documents(TEXTS)).T
+    texts = TEXTS + questions  # more than one batch, of mixed lengths: run sorted by length, returned in order
+    assert len(texts) > BATCH
+    docs = np.asarray(onnx.embed_documents(texts)) @ np.asarray(embedder.embed_documents(texts)).T
     assert np.all(np.diag(docs) >= MIN_COSINE) and np.allclose(np.linalg.norm(onnx.embed_documents(TEXTS), axis=1), 1.0, atol=1e-5)
     assert onnx.model_id == embedder.model_id and onnx.dim == embedder.dim == len(onnx.embed_query("x"))
 
