@@ -1,4 +1,7 @@
-"""A real Chroma server (``chroma run``, shipped with chromadb) on a free loopback port, for tests."""
+"""A real Chroma server (``chroma run``, shipped with chromadb) on a free loopback port, for tests.
+
+``stop()`` can be called mid-test to play a server that dies; ``start()`` again brings it back.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 CHROMA = Path(sys.executable).parent / "chroma"
@@ -33,8 +37,8 @@ class ChromaServer:
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
                 raise RuntimeError(f"chroma run exited with {self._process.returncode}")
-            try:
-                with socket.create_connection((self.host, self.port), timeout=0.5):
+            try:  # listening is not enough: wait until the API answers
+                with urllib.request.urlopen(f"http://{self.host}:{self.port}/api/v2/heartbeat", timeout=1):
                     return self
             except OSError:
                 time.sleep(0.2)

@@ -15,7 +15,7 @@ from api.services import Engines, Services
 from assistant.settings import Settings
 from storage.chroma import open_client
 from tests.api.conftest import API, AUTH
-from tests.storage.chroma_server import ChromaServer, free_port
+from tests.chroma_server import ChromaServer, free_port
 
 
 @pytest.fixture()

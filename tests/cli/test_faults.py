@@ -120,7 +120,7 @@ def test_a_folder_nested_1200_levels_deep_is_ingested(tmp_path: Path, capsys: py
 def test_a_chroma_server_dying_during_an_ingest_is_one_line_per_file(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     import ingest.ocr
-    from tests.storage.chroma_server import ChromaServer, free_port
+    from tests.chroma_server import ChromaServer, free_port
 
     server = ChromaServer(tmp_path / "server", free_port()).start()
     try:

@@ -13,7 +13,7 @@ from storage.config import StoreSettings
 from storage.errors import StoreError
 from storage.library import library_id
 from storage.schema import BBox, Chunk, SourceRef
-from tests.storage.chroma_server import ChromaServer, free_port
+from tests.chroma_server import ChromaServer, free_port
 
 
 @pytest.fixture(scope="module")
