@@ -24,7 +24,8 @@ most ``MAX_PAIRS`` pairs a question, each question weighing one in all: it ranke
 first in 0.41 of the held-out dev questions against 0.35 for a pointwise regression); a logistic
 regression over the abstention features; the abstention threshold at the quantile of the
 training questions' answer probabilities that abstains on ``false_abstain`` of them; and the
-answer's shape chosen by training accuracy over a small grid.
+answer's shape chosen over a small grid: the shortest answers whose training accuracy is within
+``SHAPE_TOLERANCE`` of the best shape's.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ from evals.summary import by_type, latency_metrics, qa_metrics
 
 FOREIGN_EVERY = 4  # every 4th question of the other sets is asked of each collection as an off-topic question
 MAX_PAIRS = 200  # (positive, negative) candidate pairs drawn per question, at most
+SHAPE_TOLERANCE = 0.01  # training accuracy given up for the shortest answers (the accuracy rule rewards long quotes)
 FALSE_ABSTAIN = 0.06  # target false-abstention rate on the training questions (held out it comes out higher; the bound is 0.10)
 LINE_IN_EVIDENCE = 0.5  # share of a line's box inside an evidence box for the line to be evidence
 SHAPES = tuple(AnswerShape(neighbours=n, neighbours_broad=n + b, extra_ratio=r)
@@ -82,6 +84,7 @@ class FitOptions:
     folds: int = 6
     false_abstain: float = FALSE_ABSTAIN
     c: float = 1.0  # inverse regularisation strength of both regressions
+    shape_tolerance: float = SHAPE_TOLERANCE
 
 
 def collect(set_dirs: Sequence[Path], kinds: Sequence[ImageKind], settings: Settings,
@@ -204,17 +207,24 @@ def fit(train: Sequence[ItemReading], options: FitOptions) -> ReaderModel:
     probs = np.array([decide(r.reading, model).answerable for r, a in zip(train, ay, strict=True) if a])
     threshold = float(np.quantile(probs, options.false_abstain)) if len(probs) else 0.5
     model = replace(model, threshold=threshold)
-    best_shape, best_acc = AnswerShape(), -1.0
-    for shape in SHAPES:
-        acc = _accuracy([r for r in train if r.item.gold is not None], replace(model, answer=shape))
-        if acc > best_acc + 1e-9:
-            best_shape, best_acc = shape, acc
-    return replace(model, answer=best_shape)
+    answerable = [r for r in train if r.item.gold is not None]
+    tried = [(shape, *_accuracy_and_length(answerable, replace(model, answer=shape))) for shape in SHAPES]
+    return replace(model, answer=choose_shape(tried, options.shape_tolerance))
 
 
-def _accuracy(items: Sequence[ItemReading], model: ReaderModel) -> float:
-    right = sum(answer_correct(answer_of(r, model).text, False, r.item.acceptable_answers) for r in items)
-    return right / len(items) if items else 0.0
+def choose_shape(tried: Sequence[tuple[AnswerShape, float, float]], tolerance: float) -> AnswerShape:
+    """Of (shape, accuracy, mean answer length) triples, the shape with the shortest answers among
+    those within ``tolerance`` of the best accuracy (the first such shape on a tie)."""
+    best = max(acc for _, acc, _ in tried)
+    return min((t for t in tried if t[1] >= best - tolerance - 1e-9), key=lambda t: t[2])[0]
+
+
+def _accuracy_and_length(items: Sequence[ItemReading], model: ReaderModel) -> tuple[float, float]:
+    """Training accuracy and mean length (characters) of the answers given."""
+    answers = [(r, answer_of(r, model)) for r in items]
+    right = sum(answer_correct(a.text, False, r.item.acceptable_answers) for r, a in answers)
+    lengths = [len(a.text) for _, a in answers if not a.abstained]
+    return (right / len(items) if items else 0.0), (float(np.mean(lengths)) if lengths else 0.0)
 
 
 def answer_of(r: ItemReading, model: ReaderModel) -> Answer:

@@ -109,3 +109,14 @@ def test_folds_keep_each_document_whole():
     docs = [g for g in groups if "?" not in g]
     assert sorted(list(folds[g] for g in docs).count(k) for k in range(3)) == [2, 2, 3]  # documents dealt evenly
     assert fold_of("set/?q1", groups, 3) == folds["set/?q1"]  # an unanswerable question's fold is stable
+
+
+def test_the_answer_shape_is_the_shortest_within_the_tolerance_of_the_best_accuracy():
+    from assistant.reader_model import AnswerShape
+    from evals.fit_reader import choose_shape
+
+    long, mid, short = AnswerShape(neighbours=3), AnswerShape(neighbours=2), AnswerShape(neighbours=1)
+    tried = [(long, 0.60, 900.0), (mid, 0.595, 700.0), (short, 0.55, 300.0)]
+    assert choose_shape(tried, 0.0) == long
+    assert choose_shape(tried, 0.01) == mid
+    assert choose_shape(tried, 0.1) == short
