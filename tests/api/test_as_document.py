@@ -70,3 +70,11 @@ def test_an_empty_or_unprintable_document_name_is_refused(client: TestClient) ->
     for name, says in (("  ", "as_document is empty"), ("Guide\x07", "control characters")):
         response = post(client, [photo("nrpe")], name)
         assert response.status_code == 400 and says in response.json()["message"], response.text
+
+
+def test_the_openapi_spec_describes_as_document(client: TestClient) -> None:
+    operation = client.get("/openapi.json").json()["paths"]["/documents"]["post"]
+    assert "as_document" in operation["summary"]
+    ref = operation["requestBody"]["content"]["multipart/form-data"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    form = client.get("/openapi.json").json()["components"]["schemas"][ref]["properties"]
+    assert "pages of one document" in form["as_document"]["description"]
