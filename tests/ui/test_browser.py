@@ -71,8 +71,10 @@ def drive(page, expect, url: str, tmp_path: Path) -> dict[str, float]:  # type: 
     """The user's path through the app; returns the seconds each step took."""
     opened = time.perf_counter()
     page.goto(url)
+    expect(page.get_by_text("Loading the models")).to_be_visible(timeout=60_000)  # the first session says it waits for them
     expect(page.get_by_text("has no pages yet")).to_be_visible(timeout=60_000)
     expect(page.get_by_test_id("stStatusWidget")).to_be_hidden(timeout=180_000)  # the models are loaded
+    expect(page.get_by_text("Loading the models")).to_be_hidden()
     ready = time.perf_counter()
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(PHOTO))
     expect(page.get_by_text(PHOTO.name).first).to_be_visible(timeout=30_000)
