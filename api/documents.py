@@ -2,13 +2,16 @@
 
 An upload is all or nothing: every file is checked (name, size, type by content, pixels, pages,
 readability) before a job is queued, so a bad file gets a 4xx naming it and nothing is stored.
+With the form field ``as_document=NAME`` the files are the pages of one document called NAME, in
+the order sent, added to that document when it exists: the job runs the same
+``ingest.assemble.ingest_as_document`` as ``folio ingest --as-document`` and the app's upload.
 """
 
 from __future__ import annotations
 
 import shutil
 
-from fastapi import APIRouter, File, Path, Query, UploadFile
+from fastapi import APIRouter, File, Form, Path, Query, UploadFile
 from fastapi.responses import FileResponse
 
 from api.config import ApiSettings
@@ -18,6 +21,7 @@ from api.schemas import (
     COLLECTION,
     DOC_ID,
     Deleted,
+    DocumentAccepted,
     DocumentList,
     DocumentSummary,
     FileAccepted,
@@ -26,7 +30,8 @@ from api.schemas import (
     error_responses,
 )
 from api.services import Services
-from api.uploads import CheckedFile, check_file, check_name, upload_folder
+from api.uploads import CheckedFile, check_document_name, check_file, check_name, upload_folder
+from ingest.assemble import document_id
 from ingest.delete import delete_document
 from storage.errors import NotFound
 
@@ -41,21 +46,31 @@ def router(services: Services, api: ApiSettings) -> APIRouter:
     @r.post("/documents", status_code=202, response_model=JobAccepted, max_body_size=api.api_max_upload_mb * 1_000_000,
             form_limits={"max_files": api.api_max_files, "max_fields": 10},
             responses=error_responses(400, 401, 413, 415, 422, 429, 503),
-            summary="Upload images or PDFs into a collection; they are ingested by a job")
-    def upload(files: list[UploadFile] = File(description="images or PDFs"), collection: str | None = CollectionParam) -> JobAccepted:
+            summary="Upload images or PDFs into a collection, each a document or, with as_document, "
+                    "all the pages of one document; they are ingested by a job")
+    def upload(files: list[UploadFile] = File(description="images or PDFs"), collection: str | None = CollectionParam,
+               as_document: str | None = Form(None, max_length=400, description=(
+                   "store all the files as the pages of one document of this name, in the order sent; "
+                   "a later upload with the same name adds pages to it (as 'folio ingest --as-document NAME')"))) -> JobAccepted:
         name = services.collection(collection)
         if len(files) > api.api_max_files:
             raise Rejected(413, f"{len(files)} files in one upload; the limit is {api.api_max_files} (FOLIO_API_MAX_FILES)")
+        document = check_document_name(as_document) if as_document is not None else ""
         folder = upload_folder(services.uploads, "job")
         checked: list[CheckedFile] = []
         try:
             for k, upload in enumerate(files):
                 label = check_name(upload.filename, raw_filename(upload))
                 checked.append(check_file(label, upload.file.read(), cfg, folder / f"{k:03d}"))
-            job = services.jobs.submit(name, checked, folder)
+            job = services.jobs.submit(name, checked, folder, document=document)
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
+        if document:
+            doc_id = document_id(document)
+            return JobAccepted(job_id=job.job_id, status_url=f"/jobs/{job.job_id}", collection=name,
+                               files=[FileAccepted(name=c.label, doc_id=doc_id, kind=c.kind, pages=c.n_pages) for c in checked],
+                               document=DocumentAccepted(name=document, doc_id=doc_id, pages=sum(c.n_pages for c in checked)))
         return JobAccepted(job_id=job.job_id, status_url=f"/jobs/{job.job_id}", collection=name,
                            files=[FileAccepted(name=c.label, doc_id=c.doc_id, kind=c.kind, pages=c.n_pages) for c in checked])
 

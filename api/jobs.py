@@ -6,6 +6,8 @@ A job records per-file progress (pages done of total) and per-file errors; a fil
 not stop the others, and an unexpected exception in one file is logged and reported as that
 file's error. Jobs live in memory: after a restart their status is gone, while what they stored
 stays (and a document cut off mid-ingest is invisible and is cleaned up by the next job).
+A job whose files are the pages of one document (``document``) has one entry in its status, the
+document, ingested by ``ingest_as_document`` (all of its files or none).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pathlib import Path
 from api.errors import Rejected
 from api.schemas import FileProgress, JobStatus
 from api.uploads import CheckedFile
+from ingest.assemble import document_id, ingest_as_document
 from ingest.config import IngestSettings
 from ingest.run import IngestReport, Seams, ingest_file, recover
 from storage.errors import AppError, NotFound
@@ -45,6 +48,7 @@ class _Job:
     folder: Path
     files: list[CheckedFile]
     progress: list[FileProgress]
+    document: str = ""
     state: str = "queued"
     created_at: str = field(default_factory=_now)
     started_at: str = ""
@@ -68,14 +72,19 @@ class JobRunner:
         self._lock = threading.Lock()
         self._worker: threading.Thread | None = None
 
-    def submit(self, collection: str, files: Sequence[CheckedFile], folder: Path) -> JobStatus:
-        """Queue the checked files of one upload; 503 when too many jobs already wait."""
+    def submit(self, collection: str, files: Sequence[CheckedFile], folder: Path, *, document: str = "") -> JobStatus:
+        """Queue the checked files of one upload (the pages of ``document`` when given); 503 when too many jobs already wait."""
         with self._lock:
             if self._waiting() >= self._max_waiting:
                 raise Rejected(503, f"{self._max_waiting} ingest jobs are already waiting (FOLIO_API_MAX_QUEUED_JOBS); "
                                     "retry later", retry_after=30)
-            progress = [FileProgress(name=f.label, doc_id=f.doc_id, state="queued", pages_total=f.n_pages) for f in files]
-            job = _Job(id=uuid.uuid4().hex, collection=collection, folder=folder, files=list(files), progress=progress)
+            if document:
+                progress = [FileProgress(name=document, doc_id=document_id(document), state="queued",
+                                         pages_total=sum(f.n_pages for f in files))]
+            else:
+                progress = [FileProgress(name=f.label, doc_id=f.doc_id, state="queued", pages_total=f.n_pages) for f in files]
+            job = _Job(id=uuid.uuid4().hex, collection=collection, folder=folder, files=list(files), progress=progress,
+                       document=document)
             self._jobs[job.id] = job
             self._forget_old()
             if self._worker is None:
@@ -125,27 +134,36 @@ class JobRunner:
             seams = self._seams_for(job.collection)
             recover(seams)
         except AppError as exc:
-            for i in range(len(job.files)):
+            for i in range(len(job.progress)):
                 self._file(job, i, state="failed", error=str(exc))
             return "failed"
-        for i, checked in enumerate(job.files):
-            self._file(job, i, state="running")
-            report = self._ingest_one(job, i, checked, seams)
-            self._file(job, i, **_report_fields(report))
+        if job.document:
+            paths = [f.path for f in job.files]
+            self._file(job, 0, state="running")
+            report = self._ingest_one(job, 0, job.document, document_id(job.document),
+                                      lambda progress: ingest_as_document(job.document, paths, seams, self._cfg, progress=progress))
+            self._file(job, 0, **_report_fields(report))
+        else:
+            for i, checked in enumerate(job.files):
+                self._file(job, i, state="running")
+                report = self._ingest_one(job, i, checked.label, checked.doc_id,
+                                          lambda progress, path=checked.path: ingest_file(path, seams, self._cfg, progress=progress))
+                self._file(job, i, **_report_fields(report))
         return "failed" if all(p.state == "failed" for p in job.progress) else "done"
 
-    def _ingest_one(self, job: _Job, index: int, checked: CheckedFile, seams: Seams) -> IngestReport:
+    def _ingest_one(self, job: _Job, index: int, label: str, doc_id: str,
+                    ingest: Callable[[Callable[[str, int, int], None]], IngestReport]) -> IngestReport:
         def progress(source: str, done: int, total: int) -> None:
             self._file(job, index, pages_done=done, pages_total=total)
 
         try:
-            return ingest_file(checked.path, seams, self._cfg, progress=progress)
+            return ingest(progress)
         except Exception as exc:  # noqa: BLE001 - reported as this file's error; the job goes on
-            log.exception("job %s: %s failed unexpectedly", job.id, checked.label)
+            log.exception("job %s: %s failed unexpectedly", job.id, label)
             why = explain(exc)  # a full disk, a read-only folder, a store that went away: say so
-            return IngestReport(source=checked.label, doc_id=checked.doc_id,
-                                error=f"{checked.label}: {why}" if why else
-                                f"{checked.label}: internal error while ingesting ({type(exc).__name__}); see the server log")
+            return IngestReport(source=label, doc_id=doc_id,
+                                error=f"{label}: {why}" if why else
+                                f"{label}: internal error while ingesting ({type(exc).__name__}); see the server log")
 
     def _set(self, job: _Job, **changes: str) -> None:
         with self._lock:

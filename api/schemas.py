@@ -51,11 +51,20 @@ class FileAccepted(Model):
     pages: int
 
 
+class DocumentAccepted(Model):
+    """With ``as_document``: the one document the upload's files become the pages of."""
+
+    name: str
+    doc_id: str
+    pages: int = Field(description="pages this upload adds (the job's status counts the whole document once it is done)")
+
+
 class JobAccepted(Model):
     job_id: str
     status_url: str
     collection: str
     files: list[FileAccepted]
+    document: DocumentAccepted | None = Field(None, description="set when the files are the pages of one document (as_document)")
 
 
 class FileProgress(Model):

@@ -78,6 +78,18 @@ def check_name(name: str | None, raw: bytes | None) -> str:
     return name
 
 
+def check_document_name(name: str) -> str:
+    """The name of the document an upload's files become the pages of (``as_document``): printable, not empty."""
+    name = unicodedata.normalize("NFC", name).strip()
+    if not name:
+        raise Rejected(400, "as_document is empty; give the document a name, e.g. as_document=NRPE guide, or leave the field out")
+    if any(unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn") or ch in BIDI_CONTROLS for ch in name):
+        raise Rejected(400, f"as_document {name[:60]!r} contains control characters; give a printable name")
+    if len(name.encode("utf-8")) > NAME_MAX_BYTES:
+        raise Rejected(400, f"as_document {name[:60]!r}... is over {NAME_MAX_BYTES} bytes; shorten it")
+    return name
+
+
 def check_file(label: str, data: bytes, cfg: IngestSettings, folder: Path, *, images_only: bool = False) -> CheckedFile:
     """Validate one upload and write it to ``folder/label``; raise ``Rejected`` with a 4xx otherwise."""
     if not data:

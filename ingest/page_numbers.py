@@ -34,8 +34,8 @@ def printed_page_number(lines: Sequence[Line], height: int) -> str:
 
 
 def _on_outer_row(line: Line, lines: Sequence[Line]) -> bool:
-    """The line shares its row with the page's last line or with its first one."""
+    """The line shares its row with the page's last line or with its first one: it overlaps that
+    line vertically (a small page number beside a tall copyright line sits a little higher)."""
     last = max(lines, key=lambda ln: ln.bbox.y1)
     first = min(lines, key=lambda ln: ln.bbox.y0)
-    middle = (line.bbox.y0 + line.bbox.y1) / 2
-    return any(row.bbox.y0 <= middle <= row.bbox.y1 for row in (last, first))
+    return any(line.bbox.y0 < row.bbox.y1 and row.bbox.y0 < line.bbox.y1 for row in (last, first))

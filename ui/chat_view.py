@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from assistant.schema import Answer
 from storage.errors import AppError
@@ -34,16 +35,21 @@ def render(parts: Components, session: Session) -> None:
         st.rerun()
     question = st.chat_input("Ask a question about your pages") or session.pop(first_screen.PENDING_KEY, None)
     if question:
+        def keep(reply: Entry) -> None:
+            """Store the exchange as soon as the answer exists, before it is drawn: a next question sent
+            while the cards are still being drawn stops this run, and must not lose this exchange."""
+            add_entry(session, parts.collection, Entry("user", question))
+            add_entry(session, parts.collection, reply)
+
         with st.chat_message("user"):
             st.markdown(plain(question))
         with st.chat_message("assistant"):
             if docs:
-                reply = answer_live(parts, question, entries, sources, key=str(len(entries) + 1))
+                answer_live(parts, question, entries, sources, key=str(len(entries) + 1), keep=keep)
             else:
                 reply = Entry("assistant", f"There is nothing to search in '{parts.collection}' yet: add pages in the sidebar first.")
+                keep(reply)
                 st.markdown(reply.text)
-        add_entry(session, parts.collection, Entry("user", question))
-        add_entry(session, parts.collection, reply)
 
 
 def show_entry(entry: Entry, sources: dict[str, str], key: str) -> None:
@@ -59,8 +65,10 @@ def show_entry(entry: Entry, sources: dict[str, str], key: str) -> None:
             st.markdown(plain(entry.text))
 
 
-def answer_live(parts: Components, question: str, earlier: tuple[Entry, ...], sources: dict[str, str], key: str) -> Entry:
-    """Ask, drawing the text as it streams in; a failure becomes a friendly message, never a traceback."""
+def answer_live(parts: Components, question: str, earlier: tuple[Entry, ...], sources: dict[str, str], key: str,
+                keep: Callable[[Entry], None] = lambda entry: None) -> Entry:
+    """Ask, drawing the text as it streams in; a failure becomes a friendly message, never a traceback.
+    ``keep`` gets the reply before its answer and evidence are drawn."""
     import streamlit as st
 
     shown = st.empty()
@@ -75,18 +83,21 @@ def answer_live(parts: Components, question: str, earlier: tuple[Entry, ...], so
         with st.spinner(working_text(assistant.answerer.name)):
             answer = assistant.ask(question, history=history(earlier), stream=on_text)
     except AppError as exc:
+        keep(failed := Entry("assistant", f"Could not answer: {exc}", error=f"Could not answer: {exc}"))
         shown.empty()
         st.error(f"Could not answer: {exc}")
-        return Entry("assistant", f"Could not answer: {exc}", error=f"Could not answer: {exc}")
+        return failed
     except Exception as exc:  # a bug: log it with its traceback, show one line
         log.exception("asking %r failed", question)
         message = f"Could not answer: unexpected {type(exc).__name__} ({exc}). The details are in the log of 'folio ui'."
+        keep(failed := Entry("assistant", message, error=message))
         shown.empty()
         st.error(message)
-        return Entry("assistant", message, error=message)
+        return failed
+    keep(reply := Entry("assistant", answer.text, answer=answer))
     shown.markdown(answer_markdown(answer.text, _markers(answer)))
     render_evidence(answer, sources, key)
-    return Entry("assistant", answer.text, answer=answer)
+    return reply
 
 
 def working_text(answerer: str) -> str:

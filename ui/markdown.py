@@ -6,6 +6,7 @@ import re
 
 MARKER = re.compile(r"\[(\d{1,3})\]")
 FENCE = "```"
+LEADING_HASH = re.compile(r"(?m)^(\s*)#")
 
 
 def answer_markdown(text: str, markers: set[int]) -> str:
@@ -20,8 +21,9 @@ def answer_markdown(text: str, markers: set[int]) -> str:
 
 
 def plain(text: str) -> str:
-    """User or page text for Markdown: no LaTeX, no raw HTML."""
-    return text.replace("$", r"\$").replace("<", "&lt;")
+    """User or page text for Markdown: no LaTeX, no raw HTML, and a line starting with "#" (a shell
+    prompt quoted from a manual) is text, not a heading."""
+    return LEADING_HASH.sub(r"\1\\#", text.replace("$", r"\$").replace("<", "&lt;"))
 
 
 def _badge(match: re.Match[str], markers: set[int]) -> str:

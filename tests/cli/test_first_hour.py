@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).parents[2]
 
 
@@ -105,3 +107,25 @@ def test_piped_ingest_output_has_no_bars_no_wrapping_and_right_plurals(_data_dir
     assert len(lines) == 1, out.stderr  # one unwrapped line although COLUMNS is 40
     assert lines[0].startswith(f"stored {photo.name} as ") and ": 1 page (1 ok), " in lines[0]
     assert "━" not in out.stderr and "Batches" not in out.stderr and "it/s" not in out.stderr
+
+
+def test_doctor_checks_the_embedder_the_store_and_the_configured_chat_and_ocr_servers(_data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+    import socket
+
+    from tests.assistant.fake_openai import FakeChatServer, Reply
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]  # nothing listens here once the socket is closed
+    with FakeChatServer([Reply(pieces=["ok."])]) as llm:
+        for name, value in {"FOLIO_ANSWERER": "openai", "FOLIO_LLM_BASE_URL": llm.base_url, "FOLIO_LLM_MODEL": "fake-model",
+                            "FOLIO_HUNYUAN_BASE_URL": f"http://127.0.0.1:{closed}/v1"}.items():
+            monkeypatch.setenv(name, value)  # the child process inherits them
+        out = folio("doctor", "--json", data_dir=_data_dir)
+    assert out.returncode == 0, out.stderr  # the OCR server is optional while FOLIO_OCR_ENGINE is cpu
+    checks = {c["name"]: c for c in json.loads(out.stdout)["checks"]}
+    assert checks["chat server"]["ok"] and "serves fake-model" in checks["chat server"]["detail"], checks
+    assert checks["vector store"]["ok"] and checks["embedder"]["ok"] and "dimensions" in checks["embedder"]["detail"], checks
+    ocr = [c for name, c in checks.items() if "hunyuan" in name.lower()]
+    assert ocr and not ocr[0]["ok"] and str(closed) in ocr[0]["detail"], checks

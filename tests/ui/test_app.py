@@ -105,6 +105,23 @@ def test_a_streamed_llm_answer_is_cited_and_a_follow_up_sends_the_conversation(
     assert follow_up[2]["content"].startswith("The Nilsimsa scheme compares digests")
 
 
+def test_an_answer_is_kept_when_the_run_that_draws_it_is_cut_short(monkeypatch: pytest.MonkeyPatch, ingested_dir: Path) -> None:
+    """A question sent while the last answer's cards are still drawn stops that run; the exchange must stay."""
+    import streamlit as st
+
+    import ui.chat_view
+
+    draw = ui.chat_view.render_evidence
+    monkeypatch.setattr(ui.chat_view, "render_evidence", lambda *args, **kwargs: st.stop())  # the run ends mid-drawing
+    at = start(monkeypatch, ingested_dir)
+    at = healthy(at.chat_input[0].set_value(QUESTION).run())
+    monkeypatch.setattr(ui.chat_view, "render_evidence", draw)
+    at = healthy(at.run())  # the next run draws the conversation as kept
+    assert [m.name for m in at.chat_message] == ["user", "assistant"]
+    assert at.chat_message[0].markdown[0].value == QUESTION and "Nilsimsa" in at.chat_message[1].markdown[0].value
+    assert any(c.startswith("[1") for c in captions(at))
+
+
 def test_abstention_shows_the_closest_pages(monkeypatch: pytest.MonkeyPatch, ingested_dir: Path) -> None:
     at = ask(start(monkeypatch, ingested_dir), "What is the capital of France?")  # the default threshold
     reply = at.chat_message[1]

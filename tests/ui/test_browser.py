@@ -71,8 +71,10 @@ def drive(page, expect, url: str, tmp_path: Path) -> dict[str, float]:  # type: 
     """The user's path through the app; returns the seconds each step took."""
     opened = time.perf_counter()
     page.goto(url)
+    expect(page.get_by_text("Loading the models")).to_be_visible(timeout=60_000)  # the first session says it waits for them
     expect(page.get_by_text("has no pages yet")).to_be_visible(timeout=60_000)
     expect(page.get_by_test_id("stStatusWidget")).to_be_hidden(timeout=180_000)  # the models are loaded
+    expect(page.get_by_text("Loading the models")).to_be_hidden()
     ready = time.perf_counter()
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(PHOTO))
     expect(page.get_by_text(PHOTO.name).first).to_be_visible(timeout=30_000)
@@ -115,7 +117,8 @@ def test_first_screen_topic_switch_follow_up_and_a_photographed_manual(tmp_path:
     from tests.conftest import MINI
 
     photos = MINI / "images" / "photo"
-    rtklib, cyberjack, nrpe = (photos / f"{n}.jpg" for n in ("rtklib-manual_p037", "cyberjack-handbuch_p005", "nrpe-guide_p006"))
+    rtklib, cyberjack, nrpe, altos = (photos / f"{n}.jpg" for n in ("rtklib-manual_p037", "cyberjack-handbuch_p005", "nrpe-guide_p006",
+                                                                    "altusmetrum-manual_p010"))
     with serve_folio_ui(tmp_path, "--ingest", str(rtklib), str(cyberjack)) as url, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
@@ -127,10 +130,11 @@ def test_first_screen_topic_switch_follow_up_and_a_photographed_manual(tmp_path:
             expect(page.get_by_test_id("stStatusWidget")).to_be_hidden(timeout=180_000)
             save(page.screenshot(), tmp_path, "first-screen.png")
 
-            page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(nrpe))
-            page.get_by_role("textbox", name="Pages of one document called").fill("NRPE guide")
+            # two photos as the pages of one document: "Page 6 of 21" and a page whose footer reads "4"
+            page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files([str(nrpe), str(altos)])
+            page.get_by_role("textbox", name="Pages of one document called").fill("Field manual")
             page.get_by_role("button", name="Add to library").click()
-            expect(page.get_by_text("Added NRPE guide: 1 page read")).to_be_visible(timeout=180_000)
+            expect(page.get_by_text("Added Field manual: 2 pages read")).to_be_visible(timeout=180_000)
 
             def ask(question: str, n: int):  # type: ignore[no-untyped-def]
                 page.get_by_placeholder("Ask a question about your pages").fill(question)
@@ -144,10 +148,10 @@ def test_first_screen_topic_switch_follow_up_and_a_photographed_manual(tmp_path:
             switched = ask("What is the e-mail address of REINER SCT support?", 3)
             expect(switched).to_contain_text("support@reiner-sct.com")
             manual = ask("How do I test the NRPE daemon locally?", 5)
-            expect(manual).to_contain_text("NRPE guide, p.")  # the manual's name and a printed page number
+            expect(manual).to_contain_text("Field manual, p. 6")  # the document's name and the page's printed number
             follow = ask("Which port should it be listening on?", 7)
             expect(follow).to_contain_text("5666")
-            expect(follow).to_contain_text("NRPE guide, p. 6")
+            expect(follow).to_contain_text("Field manual, p. 6")
             follow.scroll_into_view_if_needed()
             save(page.screenshot(), tmp_path, "manual-citation.png")
         finally:

@@ -15,6 +15,12 @@ def test_markers_become_badges_outside_code_and_dollars_are_not_latex() -> None:
     assert "x = a[1]" in md and md.endswith("Done :orange-badge[2].")
 
 
+def test_a_quoted_shell_prompt_in_the_answer_is_not_a_heading() -> None:
+    md = answer_markdown('Make sure the nrpe daemon is running [2]:\n\n# netstat -at | egrep "nrpe|5666" [3]\n  #1 again', {2, 3})
+    assert md.splitlines()[2] == '\\# netstat -at | egrep "nrpe|5666" :orange-badge[3]' and md.splitlines()[3] == "  \\#1 again"
+    assert answer_markdown("```\n# a comment in code\n```", set()) == "```\n# a comment in code\n```"
+
+
 def test_each_file_gets_one_friendly_line() -> None:
     ok = IngestReport(source="a.jpg", doc_id="d", pages=2, pages_ok=2, chunks=5, seconds=3.21)
     assert notice(ok).level == "success" and notice(ok).text == "Added a.jpg: 2 pages read, 5 passages indexed in 3.2 s."
