@@ -1,4 +1,4 @@
-"""Ingest with page work in worker processes: same chunks as reading in-process, dead workers retried."""
+"""Ingest with page work in worker processes: same chunks and vectors as reading in-process, dead workers retried."""
 
 from __future__ import annotations
 
