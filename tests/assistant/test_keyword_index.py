@@ -151,3 +151,19 @@ def test_the_stored_index_keeps_each_chunks_successor_and_loads_by_document_size
     loaded = keyword.stored_index(tmp_path, "c", sizes, lambda ids: [], successors)  # nothing read: loaded from disk
     assert loaded.following == expected and sorted(loaded.ids) == sorted(c.id for c in chunks)
     assert keyword.stored_index(tmp_path, "c", sizes, lambda ids: []).following == expected
+
+
+def test_search_ranks_what_bm25s_retrieve_ranks():
+    import bm25s
+
+    chunks = [BATTERY, NRPE, GERMAN, PAKET, CHINESE, make_chunk("more", 1, ["The battery charger and the battery cable."]),
+              make_chunk("cfg", 2, ["Edit the config file, then install it."])]
+    index = KeywordIndex(chunks)
+    for question in (*QUESTIONS, "battery install config", "battery"):
+        ours = [(h.chunk.id, round(h.score, 5)) for h in index.search(question, 3)]
+        query = bm25s.tokenize(" ".join(index.analyzer.terms(question)), stemmer=None, token_pattern=keyword.TOKEN_PATTERN,
+                               show_progress=False)
+        rows, scores = index._model.retrieve(query, k=len(chunks), show_progress=False)
+        theirs = [(index._ids[int(r)], round(float(s), 5)) for r, s in zip(rows[0], scores[0], strict=True) if s > 0]
+        assert [s for _, s in ours] == [s for _, s in theirs][:3], question  # the same scores, best first
+        assert set(ours) <= set(theirs)
