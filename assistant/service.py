@@ -48,7 +48,7 @@ CLOCK_SLACK_NS = 2_000_000_000  # file times are coarse: a write this close to o
 class _Corpus:
     """The searchable state of a collection at one moment."""
 
-    key: tuple[frozenset[str], int]  # (visible doc ids, chunk count in the store)
+    key: tuple[frozenset[str], str]  # (visible doc ids, the library's generation)
     keywords: KeywordIndex
     scorer: UnitScorer
     records: dict[str, DocumentRecord]
@@ -170,7 +170,9 @@ class Assistant:
                 store.refresh()
             self._generation = generation
         visible = frozenset(library.doc_ids(self.collection))
-        key = (visible, store.count())
+        if not visible:
+            store.check()  # nothing to search, but a store that does not answer is still an error, not an empty collection
+        key = (visible, generation)  # not the store's count: a Chroma count is a scan (and an ingest's uncommitted chunks do not matter)
         if self._corpus is None or self._corpus.key != key:
             records = {doc_id: record for doc_id in sorted(visible)  # a damaged manifest hides only its own document
                        if (record := library.read(self.collection, doc_id)) is not None}
