@@ -8,7 +8,7 @@ within the same document.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from storage.schema import Chunk, DocumentRecord
 
@@ -36,3 +36,13 @@ def following_chunks(chunks: Iterable[Chunk], records: Mapping[str, DocumentReco
 
 def _box(bbox: object) -> tuple[float, ...]:
     return tuple(round(v, 1) for v in bbox.as_list())  # type: ignore[attr-defined]
+
+
+def successor_ids(records: Mapping[str, DocumentRecord]) -> Callable[[str, Sequence[Chunk]], dict[str, str]]:
+    """For the keyword index: a document's chunks -> chunk id -> the id of the chunk that follows it."""
+
+    def successors(doc_id: str, chunks: Sequence[Chunk]) -> dict[str, str]:
+        record = records.get(doc_id)
+        return {cid: after.id for cid, after in following_chunks(chunks, {doc_id: record} if record else {}).items()}
+
+    return successors

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -23,14 +23,14 @@ from assistant.answer import Answerer, OnText, Request
 from assistant.candidates import CandidateSettings, Reading, build_reading
 from assistant.config import AnswerSettings
 from assistant.evidence import UnitScorer
-from assistant.keyword import KeywordIndex, persistent_index
+from assistant.keyword import KeywordIndex, stored_index
 from assistant.question import read_question
 from assistant.reader import Decision, decide
 from assistant.reader_model import MODEL_PATH, ReaderModel, load_model
 from assistant.retrieve import FusionSettings, Ranked, retrieve
 from assistant.schema import Answer, Citation, PageRef, Turn
 from assistant.settings import Settings
-from assistant.order import following_chunks
+from assistant.order import successor_ids
 from storage.library import written_here
 from assistant.page_names import named, page_label
 from storage.schema import Chunk, DocumentRecord
@@ -48,11 +48,25 @@ CLOCK_SLACK_NS = 2_000_000_000  # file times are coarse: a write this close to o
 class _Corpus:
     """The searchable state of a collection at one moment."""
 
-    key: tuple[frozenset[str], int]  # (visible doc ids, chunk count in the store)
+    key: tuple[frozenset[str], str]  # (visible doc ids, the library's generation)
     keywords: KeywordIndex
     scorer: UnitScorer
     records: dict[str, DocumentRecord]
-    following: dict[str, Chunk]  # chunk id -> the next chunk of its document
+    following: _Following  # the next chunk of a chunk's document
+
+
+class _Following:
+    """The next chunk of a chunk's document in reading order: its id is kept by the keyword index,
+    the chunk is read from the store when asked."""
+
+    def __init__(self, keywords: KeywordIndex, fetch: Callable[[Sequence[str]], Sequence[Chunk]]) -> None:
+        self._keywords = keywords
+        self._fetch = fetch
+
+    def of(self, chunk: Chunk) -> Chunk | None:
+        after = self._keywords.following.get(chunk.id)
+        found = self._fetch([after]) if after else []
+        return found[0] if found else None
 
 
 class Assistant:
@@ -156,20 +170,27 @@ class Assistant:
                 store.refresh()
             self._generation = generation
         visible = frozenset(library.doc_ids(self.collection))
-        key = (visible, store.count())
+        if not visible:
+            store.check()  # nothing to search, but a store that does not answer is still an error, not an empty collection
+        key = (visible, generation)  # not the store's count: a Chroma count is a scan (and an ingest's uncommitted chunks do not matter)
         if self._corpus is None or self._corpus.key != key:
             records = {doc_id: record for doc_id in sorted(visible)  # a damaged manifest hides only its own document
                        if (record := library.read(self.collection, doc_id)) is not None}
-            chunks = store.chunks(doc_ids=set(records))
-            keywords = KeywordIndex(chunks, persistent_index(self.settings.data_dir, self.collection, chunks))
+            # Only the stored keyword index is loaded; chunks are read from the store when a search finds them.
+            def read(doc_ids: Sequence[str]) -> list[Chunk]:
+                return store.chunks(doc_ids=doc_ids)
+
+            prepared = stored_index(self.settings.data_dir, self.collection, {d: r.n_chunks for d, r in records.items()}, read,
+                                    successor_ids(records))
+            keywords = KeywordIndex(prepared=prepared, fetch=store.get_chunks)
             self._corpus = _Corpus(key=key, keywords=keywords, scorer=UnitScorer(keywords, self.handles.embedder), records=records,
-                                   following=following_chunks(chunks, records))
-            log.info("keyword index of %r: %d chunks of %d documents", self.collection, len(chunks), len(visible))
+                                   following=_Following(keywords, store.get_chunks))
+            log.info("keyword index of %r: %d chunks of %d documents", self.collection, len(keywords), len(visible))
         return self._corpus
 
     @staticmethod
     def _following(corpus: _Corpus, chunk: Chunk, allowed: Collection[str]) -> Chunk | None:
-        after = corpus.following.get(chunk.id)
+        after = corpus.following.of(chunk)
         return after if after is not None and after.doc_id in allowed else None
 
     def image_path(self, corpus: _Corpus, doc_id: str, page: int) -> str:

@@ -51,7 +51,9 @@ def ingest_seams(settings: Settings, handles: StoreHandles | None = None) -> Sea
 
 def update_keyword_index(settings: Settings, store: ChromaStore, library: Library) -> None:
     """Bring the collection's stored keyword index up to date (after an ingest), so the next ask only loads it."""
-    from assistant.keyword import persistent_index
+    from assistant.keyword import stored_index
+    from assistant.order import successor_ids
 
-    chunks = store.chunks(doc_ids=library.doc_ids(store.collection))
-    persistent_index(settings.data_dir, store.collection, chunks)
+    records = {doc_id: r for doc_id in sorted(library.doc_ids(store.collection)) if (r := library.read(store.collection, doc_id)) is not None}
+    stored_index(settings.data_dir, store.collection, {d: r.n_chunks for d, r in records.items()}, lambda ids: store.chunks(doc_ids=ids),
+                 successor_ids(records))

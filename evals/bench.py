@@ -108,9 +108,15 @@ def format_table(results: dict[str, Any]) -> str:
                   f"Ray / 1 worker {r['ray_vs_one']:.3f} (target {r['targets']['ray_vs_one']})", ""]
     if "query" in results:
         lines += ["ask latency (" + results["query"]["note"] + ")",
-                  f"  {'chunks':>8} {'docs':>5} {'store s':>8} {'index s':>8} {'p50 ms':>8} {'p95 ms':>8}"]
-        lines += [f"  {q['chunks']:>8} {q['documents']:>5} {q['store_build_s']:>8} {q['index_build_s']:>8} "
-                  f"{q['ask_p50_ms']:>8} {q['ask_p95_ms']:>8}" for q in results["query"]["sizes"]]
+                  f"  {'chunks':>8} {'store s':>8} {'index s':>8} {'p50 ms':>7} {'p95 ms':>7} {'load s':>7} "
+                  f"{'chunks s':>8} {'kw load s':>9} {'RSS MB':>7}"]
+        lines += [f"  {q['chunks']:>8} {q['store_build_s']:>8} {q['index_update_s']:>8} {q['ask_p50_ms']:>7} {q['ask_p95_ms']:>7} "
+                  f"{q['load_s']:>7} {q['chunks_read_s']:>8} {q['index_load_s']:>9} {q['rss_mb']:>7}" for q in results["query"]["sizes"]]
+        lines += ["  (store/index s: writing the chunks and updating the keyword index, in a writing process; load s: a new "
+                  "asking process's first load, of which chunks s reading them from the store and kw load s loading the "
+                  "keyword index; RSS: the asking process after the questions)"]
+        lines += ["  stage p50 ms at " + f"{q['chunks']}: " + ", ".join(f"{k} {v}" for k, v in q["stage_p50_ms"].items())
+                  for q in results["query"]["sizes"]]
         lines.append("")
     if "photos" in results:
         lines += [*format_rows(results["photos"]), ""]

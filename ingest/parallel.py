@@ -44,6 +44,7 @@ def ingest_in_parallel(files: Sequence[Path], seams: Seams, work: PageWork, cfg:
     """Reports in input order; the caller holds the collection's writer lock."""
     queue: deque[_Doc | IngestReport] = deque()
     in_flight: deque[tuple[_Doc, int, Pending]] = deque()
+    backlog = 4 * work.slots  # documents read but not yet committed, at most (their pages are held in memory)
     try:
         for path in files:
             opened = _open(path, seams, cfg)
@@ -54,11 +55,11 @@ def ingest_in_parallel(files: Sequence[Path], seams: Seams, work: PageWork, cfg:
                     in_flight.append((opened, number, work.submit(read_page_job, shared, number, cfg)))
                     while len(in_flight) > 2 * work.slots:
                         _collect(*in_flight.popleft(), seams, work, cfg, progress)
-                        yield from _ready(queue, seams)
-            yield from _ready(queue, seams)
+                        yield from _ready(queue, seams, backlog=backlog)
+            yield from _ready(queue, seams, backlog=backlog)
         while in_flight:
             _collect(*in_flight.popleft(), seams, work, cfg, progress)
-            yield from _ready(queue, seams)
+            yield from _ready(queue, seams, backlog=backlog)
         yield from _ready(queue, seams, final=True)
     finally:
         for item in queue:  # interrupted: nothing half-written stays (vectors are stored only at commit)
@@ -111,11 +112,18 @@ def _failed_page(doc: SourceDoc, number: int, cfg: IngestSettings, why: str) -> 
     return PageDone(record=record, ocr=ocr, files=files)
 
 
-def _ready(queue: deque[_Doc | IngestReport], seams: Seams, *, final: bool = False) -> Iterator[IngestReport]:
-    """Commit and report the documents at the head of the queue whose work is done (in order)."""
+def _ready(queue: deque[_Doc | IngestReport], seams: Seams, *, final: bool = False, backlog: int = 0) -> Iterator[IngestReport]:
+    """Commit and report the documents at the head of the queue whose work is done (in order).
+
+    Before the end (``final``) a document whose build (layout, chunks, embeddings) is still running
+    is not waited for while fewer than ``backlog`` documents are queued: the driver goes on handing
+    out pages instead, so that no worker sits idle while it waits."""
     while queue:
         head = queue[0]
         if isinstance(head, _Doc) and head.waiting and not final:
+            return
+        if (isinstance(head, _Doc) and not final and head.built is not None and len(queue) <= backlog
+                and not head.built.done()):
             return
         queue.popleft()
         yield head if isinstance(head, IngestReport) else _finish(head, seams)

@@ -77,6 +77,10 @@ class _RayPending:
     def __init__(self, ray: Any, ref: Any) -> None:
         self._ray, self._ref = ray, ref
 
+    def done(self) -> bool:
+        ready, _ = self._ray.wait([self._ref], timeout=0)
+        return bool(ready)
+
     def result(self) -> Any:
         errors = self._ray.exceptions
         try:

@@ -43,6 +43,8 @@ class WorkFailed(AppError):
 class Pending(Protocol):
     def result(self) -> Any: ...
 
+    def done(self) -> bool: ...  # True when ``result`` would not wait
+
 
 class PageWork(Protocol):
     """Runs page jobs elsewhere. ``slots`` is how many run at once; ``share`` turns a large
@@ -116,6 +118,9 @@ class _ProcessPending:
     def __init__(self, work: ProcessWork, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
         self._work, self._fn, self._args = work, fn, args
         self._generation, self._future = work._run(fn, args)
+
+    def done(self) -> bool:
+        return self._future.done()
 
     def result(self) -> Any:
         for attempt in range(1, ATTEMPTS + 1):

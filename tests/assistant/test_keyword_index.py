@@ -109,3 +109,61 @@ def test_token_ids_are_the_ones_bm25s_tokenize_gives():
         query = bm25s.tokenize(question, stemmer=None, token_pattern=keyword.TOKEN_PATTERN, show_progress=False)
         a, b = ours.retrieve(query, k=len(terms), show_progress=False), theirs.retrieve(query, k=len(terms), show_progress=False)
         assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1]), question
+
+
+def test_an_index_that_fetches_its_hits_finds_what_one_holding_the_chunks_finds(tmp_path: Path):
+    chunks = [BATTERY, NRPE, GERMAN, PAKET, CHINESE]
+    fetched: list[list[str]] = []
+
+    def fetch(ids):  # type: ignore[no-untyped-def]
+        fetched.append(list(ids))
+        return [c for c in chunks if c.id in set(ids)]
+
+    sizes = {c.doc_id: 1 for c in chunks}
+    lean = KeywordIndex(prepared=keyword.stored_index(tmp_path, "c", sizes, lambda ids: [c for c in chunks if c.doc_id in ids]), fetch=fetch)
+    held = KeywordIndex(chunks)
+    assert len(lean) == len(held) == 5
+    for question in QUESTIONS:
+        for doc_ids in (None, {"handbuch", "paket"}, {"zh"}):
+            assert [(h.chunk.id, round(h.score, 6)) for h in lean.search(question, 5, doc_ids=doc_ids)] == \
+                [(h.chunk.id, round(h.score, 6)) for h in held.search(question, 5, doc_ids=doc_ids)]
+    assert fetched and all(len(ids) <= 5 for ids in fetched)  # only hits are read
+
+
+def test_the_stored_index_keeps_each_chunks_successor_and_loads_by_document_sizes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from assistant.order import following_chunks
+
+    first = make_chunk("manual", 3, ["Open the cover."], top=100.0)
+    second = make_chunk("manual", 3, ["Insert the battery."], top=400.0)
+    third = make_chunk("manual", 5, ["Close the cover."], top=100.0)
+    chunks = [third, BATTERY, first, second, NRPE]
+    by_doc = {"manual": [third, BATTERY, first, second], "guide": [NRPE]}
+    read = lambda ids: [c for d in ids for c in by_doc[d]]  # noqa: E731
+
+    def successors(doc_id, doc_chunks):  # type: ignore[no-untyped-def]
+        return {k: v.id for k, v in following_chunks(doc_chunks, {}).items()}
+
+    sizes = {"manual": 4, "guide": 1}
+    written = keyword.stored_index(tmp_path, "c", sizes, read, successors)
+    expected = {k: v.id for k, v in following_chunks(chunks, {}).items()}
+    assert written.following == expected and expected[second.id] == third.id
+    monkeypatch.setattr(keyword, "_analyse_plain", lambda *a: (_ for _ in ()).throw(AssertionError("analysed again")))
+    loaded = keyword.stored_index(tmp_path, "c", sizes, lambda ids: [], successors)  # nothing read: loaded from disk
+    assert loaded.following == expected and sorted(loaded.ids) == sorted(c.id for c in chunks)
+    assert keyword.stored_index(tmp_path, "c", sizes, lambda ids: []).following == expected
+
+
+def test_search_ranks_what_bm25s_retrieve_ranks():
+    import bm25s
+
+    chunks = [BATTERY, NRPE, GERMAN, PAKET, CHINESE, make_chunk("more", 1, ["The battery charger and the battery cable."]),
+              make_chunk("cfg", 2, ["Edit the config file, then install it."])]
+    index = KeywordIndex(chunks)
+    for question in (*QUESTIONS, "battery install config", "battery"):
+        ours = [(h.chunk.id, round(h.score, 5)) for h in index.search(question, 3)]
+        query = bm25s.tokenize(" ".join(index.analyzer.terms(question)), stemmer=None, token_pattern=keyword.TOKEN_PATTERN,
+                               show_progress=False)
+        rows, scores = index._model.retrieve(query, k=len(chunks), show_progress=False)
+        theirs = [(index._ids[int(r)], round(float(s), 5)) for r, s in zip(rows[0], scores[0], strict=True) if s > 0]
+        assert [s for _, s in ours] == [s for _, s in theirs][:3], question  # the same scores, best first
+        assert set(ours) <= set(theirs)

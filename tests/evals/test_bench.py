@@ -20,6 +20,9 @@ def test_bench_query_and_memory_parts(tmp_path: Path, capsys) -> None:  # type: 
     (size,) = results["query"]["sizes"]
     assert size["chunks"] == 1000 and size["questions"] == 3
     assert 0 < size["ask_p50_ms"] <= size["ask_p95_ms"]
+    # the asking process loaded the index the writing process stored (no analysis) and read no chunk to do so
+    assert size["index_rebuilt"] is False and size["chunks_read_s"] == 0 and size["index_load_s"] > 0
+    assert 50 < size["rss_loaded_mb"] <= size["peak_rss_mb"]
     (run,) = results["memory"]["runs"]
     assert run["pages"] == 1 and 100 < run["peak_rss_mb"] < 8000
     assert "synthetic" in results["query"]["note"] and results["settings"]["fingerprint"]

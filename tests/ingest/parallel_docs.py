@@ -27,5 +27,8 @@ def documents(photo_paths: list[Path], folder: Path) -> list[Path]:
     return [photo_paths[0], binder]
 
 
-def stored(seams: Seams) -> list[tuple[str, str, tuple[int, ...]]]:
-    return sorted((c.id, c.text, c.pages) for c in seams.store.chunks())
+def stored(seams: Seams) -> list[tuple[str, str, tuple[int, ...], tuple[float, ...]]]:
+    """Every stored chunk (id, text, pages) with its vector exactly as stored."""
+    res = seams.store._col.get(include=["embeddings"])
+    vectors = {cid: tuple(float(x) for x in v) for cid, v in zip(res["ids"], res["embeddings"], strict=True)}
+    return sorted((c.id, c.text, c.pages, vectors[c.id]) for c in seams.store.chunks())

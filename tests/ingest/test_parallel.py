@@ -1,4 +1,4 @@
-"""Ingest with page work in worker processes: same chunks as reading in-process, dead workers retried."""
+"""Ingest with page work in worker processes: same chunks and vectors as reading in-process, dead workers retried."""
 
 from __future__ import annotations
 
@@ -107,3 +107,76 @@ def test_the_default_path_never_imports_ray() -> None:
     out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120,
                          env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"})
     assert out.stdout.strip() == "False", out.stderr[-500:]
+
+
+class _Now:
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+    def result(self) -> object:
+        return self.value
+
+    def done(self) -> bool:
+        return True
+
+
+class _SlowBuild:
+    """A document build that reports itself running until the driver has to wait for it."""
+
+    def __init__(self, events: list[str], name: str, run: object) -> None:
+        self.events, self.name, self.run = events, name, run
+
+    def result(self) -> object:
+        self.events.append(f"wait build {self.name}")
+        return self.run()  # type: ignore[operator]
+
+    def done(self) -> bool:
+        return False
+
+
+class _InProcessWork:
+    """Runs page jobs at once and leaves document builds running, recording the order of events."""
+
+    slots = 1
+    store = StoreSettings()
+
+    def __init__(self) -> None:
+        self.events: list[str] = []
+
+    def share(self, value: object) -> object:
+        return value
+
+    def submit(self, fn, *args):  # type: ignore[no-untyped-def]
+        from ingest.page_jobs import build_job
+
+        if fn is build_job:
+            return _SlowBuild(self.events, args[0], lambda: fn(*args))
+        self.events.append(f"page {args[0].doc_id}")
+        return _Now(fn(*args))
+
+    def close(self) -> None:
+        pass
+
+
+def test_the_driver_hands_out_pages_while_a_document_build_runs(embedder, photo_paths, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    import ingest.page_jobs
+    from tests.ingest.fake_ocr import FixedOcr
+
+    monkeypatch.setattr(ingest.page_jobs, "worker_engine", lambda cfg: FixedOcr())
+    monkeypatch.setattr(ingest.page_jobs, "worker_embedder", lambda store: embedder)
+    work = _InProcessWork()
+    seams = make_seams(FixedOcr(), embedder, tmp_path / "data", work)
+    from PIL import Image
+
+    files = []
+    for n in range(6):  # six one-page documents (different bytes, so different documents)
+        files.append(tmp_path / f"doc{n}.jpg")
+        Image.open(photo_paths[0]).convert("RGB").save(files[-1], quality=90 - n)
+    reports = ingest_paths(files, seams, IngestSettings(rectify=False))
+    assert all(r.ok for r in reports) and [r.source for r in reports] == [p.name for p in files]
+    pages = [e for e in work.events if e.startswith("page")]
+    first_wait = work.events.index(next(e for e in work.events if e.startswith("wait build")))
+    # 2 x slots + 1 pages are in flight at most; two more documents' pages went out while the first build ran
+    assert len(pages) == 6 and sum(work.events.index(p) < first_wait for p in pages) == 5
+    assert [e.split()[-1] for e in work.events if e.startswith("wait build")] == [r.doc_id for r in reports]  # committed in input order
