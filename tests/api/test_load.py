@@ -20,6 +20,7 @@ from api.app import create_app
 from api.services import Services
 from assistant.settings import Settings
 from tests.api.conftest import API, AUTH, COLLECTION, photo
+from tests.api.live_server import serve
 from tests.api.test_endpoints import text_pdf
 
 CLIENTS = 6
@@ -32,16 +33,7 @@ QUESTIONS = ["How do I compile the NRPE addon?", "Which command installs the dae
 def base_url(settings: Settings, services: Services, stored: dict[str, str]) -> Iterator[str]:
     server = uvicorn.Server(uvicorn.Config(create_app(settings, API, services), host="127.0.0.1", port=0,
                                            log_level="warning", timeout_keep_alive=5))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=30)
+    yield from serve(server)
 
 
 def one_request(http: httpx.Client, i: int, image_url: str) -> tuple[str, float, str]:

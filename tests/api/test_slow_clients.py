@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import threading
 import time
 from collections.abc import Iterator
 
@@ -20,6 +19,7 @@ from api.overload import Overload
 from api.services import Services
 from assistant.settings import Settings
 from tests.api.conftest import API, AUTH
+from tests.api.live_server import serve
 
 HALF_OPEN = 80  # more than uvicorn's old limit of 64 connections
 HEADER_TIMEOUT = 1.5
@@ -31,16 +31,7 @@ def base_url(settings: Settings, services: Services) -> Iterator[str]:
 
     api = API.model_copy(update={"api_port": 0, "api_header_timeout": HEADER_TIMEOUT})
     server = uvicorn.Server(server_config(create_app(settings, api, services), api, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=30)
+    yield from serve(server)
 
 
 def test_half_open_connections_do_not_lock_out_other_clients(base_url: str) -> None:
