@@ -19,11 +19,11 @@ from pathlib import Path
 from ingest.config import IngestSettings
 from ingest.page_jobs import PageDone, build_job, read_page_job
 from ingest.pages import OcrPage
-from ingest.run import IngestReport, Progress, Seams, _failed, _report, already_stored, commit_built, encode_page, write_page_files
+from ingest.run import IngestReport, Progress, Seams, already_stored, commit_built, encode_page, finish_document, write_page_files
 from ingest.sources import SourceDoc, display_name, iter_pages, open_source
 from ingest.work import PageWork, Pending, WorkFailed
 from storage.errors import AppError, InputError
-from storage.schema import PageRecord
+from storage.schema import DocumentRecord, PageRecord
 
 log = logging.getLogger(__name__)
 
@@ -130,15 +130,10 @@ def _ready(queue: deque[_Doc | IngestReport], seams: Seams, *, final: bool = Fal
 
 
 def _finish(item: _Doc, seams: Seams) -> IngestReport:
-    try:
+    def write() -> DocumentRecord:
         if item.error is not None:
             raise item.error
         assert item.built is not None
-        record = commit_built(item.doc, item.staging, item.built.result(), seams)
-    except AppError as exc:
-        seams.library.discard_staging(item.staging)
-        return _failed(item.doc, exc, item.started)
-    except BaseException:
-        seams.library.discard_staging(item.staging)
-        raise
-    return _report(record, seconds=time.perf_counter() - item.started)
+        return commit_built(item.doc, item.staging, item.built.result(), seams)
+
+    return finish_document(item.doc, item.staging, item.started, seams, write)

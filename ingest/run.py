@@ -254,15 +254,22 @@ def _read(path: Path, seams: Seams, cfg: IngestSettings, progress: Progress | No
 
 def _finish(step: _Read, seams: Seams, cfg: IngestSettings) -> IngestReport:
     """Lay out, chunk, embed and store a read document, then make it visible in one rename."""
+    return finish_document(step.doc, step.staging, step.started, seams, lambda: _write(step, seams, cfg))
+
+
+def finish_document(doc: SourceDoc, staging: Path, started: float, seams: Seams,
+                    write: Callable[[], DocumentRecord]) -> IngestReport:
+    """Run ``write`` (which commits the document staged in ``staging``) and report it; on any failure the
+    staging folder is discarded, and a user-facing error becomes the document's failed report."""
     try:
-        record = _write(step, seams, cfg)
+        record = write()
     except AppError as exc:
-        seams.library.discard_staging(step.staging)
-        return _failed(step.doc, exc, step.started)
+        seams.library.discard_staging(staging)
+        return _failed(doc, exc, started)
     except BaseException:
-        seams.library.discard_staging(step.staging)
+        seams.library.discard_staging(staging)
         raise
-    return _report(record, seconds=time.perf_counter() - step.started)
+    return _report(record, seconds=time.perf_counter() - started)
 
 
 def _failed(doc: SourceDoc, exc: AppError, started: float) -> IngestReport:
