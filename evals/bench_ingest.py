@@ -26,20 +26,10 @@ def ingest_throughput(eval_set: EvalSet, kind: ImageKind, settings: Settings, wo
                       note: Callable[[str], None]) -> dict[str, Any]:
     """Pages per minute of the raw OCR engine and of ``ingest_paths`` on the set's page images."""
     from assistant.wiring import open_store
-    from ingest.ocr import build_ocr
     from ingest.run import Seams, ingest_paths
-    from ingest.sources import iter_pages, open_source
 
     files = [eval_set.image_path(p, kind) for p in eval_set.pages]
-    page_images = [page for f in files for page in iter_pages(open_source(f, settings.ingest), settings.ingest)]
-    engine = build_ocr(settings.ingest)
-    note(f"ingest benchmark: warming up the {settings.ocr_engine} OCR engine")
-    engine.read_page(page_images[0])
-    note(f"ingest benchmark: raw OCR of {len(page_images)} {kind} pages")
-    t0 = time.perf_counter()
-    for page in page_images:
-        engine.read_page(page)
-    ocr_s = time.perf_counter() - t0
+    engine, n_pages, ocr_s = raw_ocr(files, kind, settings, "ingest benchmark", note)
     bench_settings = settings.model_copy(update={"data_dir": work_dir})
     handles = open_store(bench_settings, "bench-ingest")
     handles.embedder.embed_documents(["warm-up"])
@@ -58,11 +48,27 @@ def ingest_throughput(eval_set: EvalSet, kind: ImageKind, settings: Settings, wo
         "ocr_engine": settings.ocr_engine,
         "ocr_seconds": round(ocr_s, 2),
         "ingest_seconds": round(ingest_s, 2),
-        "ocr_pages_per_min": round(60.0 * len(page_images) / ocr_s, 1),
+        "ocr_pages_per_min": round(60.0 * n_pages / ocr_s, 1),
         "ingest_pages_per_min": round(60.0 * pages / ingest_s, 1),
         "ingest_vs_ocr": round(ocr_s / ingest_s, 3),
     }
 
+
+def raw_ocr(files: Sequence[Path], kind: str, settings: Settings, label: str,
+            note: Callable[[str], None]) -> tuple[Any, int, float]:
+    """The OCR engine, warmed up, and the seconds it takes to read every page of ``files`` (and how many)."""
+    from ingest.ocr import build_ocr
+    from ingest.sources import iter_pages, open_source
+
+    pages = [page for f in files for page in iter_pages(open_source(f, settings.ingest), settings.ingest)]
+    engine = build_ocr(settings.ingest)
+    note(f"{label}: warming up the {settings.ocr_engine} OCR engine")
+    engine.read_page(pages[0])
+    note(f"{label}: raw OCR of {len(pages)} {kind} pages")
+    t0 = time.perf_counter()
+    for page in pages:
+        engine.read_page(page)
+    return engine, len(pages), time.perf_counter() - t0
 
 def ingest_memory(counts: Sequence[int], settings: Settings, work_dir: Path, note: Callable[[str], None]) -> list[dict[str, Any]]:
     """Peak RSS of ``folio ingest`` (a child process) on generated documents of ``counts`` pages."""

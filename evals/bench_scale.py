@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.settings import Settings
+from evals.bench_ingest import raw_ocr
 from evals.dataset import EvalSet, ImageKind
 from storage.errors import AppError
 
@@ -24,20 +25,10 @@ TARGETS = {"two_workers_vs_one": 1.7, "ray_vs_one": 1.5}
 
 def scale_throughput(eval_set: EvalSet, kind: ImageKind, settings: Settings, work_dir: Path, copies: int,
                      note: Callable[[str], None]) -> dict[str, Any]:
-    from ingest.ocr import build_ocr
-    from ingest.sources import iter_pages, open_source
-
     sources = [eval_set.image_path(p, kind) for p in eval_set.pages]
     files = _copies(sources, work_dir / "pages", copies)
     warm = _copies(sources[:2], work_dir / "warm", 1, quality=88)
-    engine = build_ocr(settings.ingest)
-    pages = [page for f in files for page in iter_pages(open_source(f, settings.ingest), settings.ingest)]
-    engine.read_page(pages[0])
-    note(f"scale benchmark: raw OCR of {len(pages)} {kind} pages, one thread")
-    t0 = time.perf_counter()
-    for page in pages:
-        engine.read_page(page)
-    raw_s = time.perf_counter() - t0
+    _, n_pages, raw_s = raw_ocr(files, kind, settings, "scale benchmark", note)
     runs = {
         "one_worker": _timed(settings, 1, None, files, warm, work_dir / "w1", note),
         "two_workers": _timed(settings, 2, None, files, warm, work_dir / "w2", note),
@@ -45,11 +36,11 @@ def scale_throughput(eval_set: EvalSet, kind: ImageKind, settings: Settings, wor
     }
     one = runs["one_worker"]["pages_per_min"]
     return {
-        "pages": len(pages),
+        "pages": n_pages,
         "images": kind,
         "ocr_engine": settings.ocr_engine,
         "cpus": os.cpu_count(),
-        "raw_ocr_pages_per_min": round(60.0 * len(pages) / raw_s, 1),
+        "raw_ocr_pages_per_min": round(60.0 * n_pages / raw_s, 1),
         "runs": runs,
         "two_workers_vs_one": round(runs["two_workers"]["pages_per_min"] / one, 3),
         "ray_vs_one": round(runs["ray_local_2cpu"]["pages_per_min"] / one, 3),
