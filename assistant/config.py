@@ -27,7 +27,7 @@ class AnswerSettings(BaseModel):
     llm_timeout: float = Field(60.0, gt=0, description="Seconds to wait for the chat server's next read, and for its first (or next) token even while it sends keep-alive pings")
     llm_deadline: float = Field(300.0, gt=0, description="Seconds one whole chat answer may take, however steadily the server streams; a CPU-only model needs minutes for a long answer")
     llm_context_tokens: int = Field(4096, ge=512, description="Context size of the chat server in tokens, used to fit the sources to it when its /v1/models does not say (vLLM says; llama.cpp's server does not: use its --n_ctx)")
-    llm_max_sources: int = Field(6, ge=1, le=50, description="Most retrieved chunks put in the chat prompt: fewer make a CPU-only model answer sooner")
+    llm_max_sources: int = Field(6, ge=1, le=50, description="Most chunks put in the chat prompt, each cut to the reader's best passages in it: fewer make a CPU-only model answer sooner")
     llm_support_threshold: float = Field(0.5, ge=0.0, le=1.0, description="Share of a model sentence's terms, names and numbers (numbers required) its cited source must hold for the sentence to count as supported")
     llm_unsupported: Literal["drop", "mark"] = Field("drop", description="What happens to a model sentence no given source supports: 'drop' (not shown) or 'mark' (shown with '[unsupported]')")
     llm_no_support: Literal["abstain", "extractive"] = Field("abstain", description="When no sentence of the model's answer is supported: 'abstain' (list the closest pages) or 'extractive' (the extractive answer, with a note)")

@@ -1,9 +1,17 @@
 """The chat-model answerer: sources with short ids go to an OpenAI-compatible server; what comes back
 is checked sentence by sentence before anything is shown.
 
-The prompt lists the retrieved chunks as ``[c-3f9a] file.pdf, page 3`` and asks the model to end
-every sentence with the id of its source. The sources are fitted to the server's context (its
-``/v1/models`` ``max_model_len`` where it says it, else ``llm_context_tokens``). While the answer
+The prompt lists sources as ``[c-3f9a] file.pdf, page 3`` and asks the model to end every sentence
+with the id of its source. A source is one of the chunks that hold the reader's best candidate
+passages (``assistant.reader``), cut to those passages with ``EXCERPT_CHARS`` of context on each
+side: a small model reads a few short excerpts faster and better than whole chunks. (Without the
+reader's candidates, the retrieved chunks are sent whole.) The sources are fitted to the server's
+context (its ``/v1/models`` ``max_model_len`` where it says it, else ``llm_context_tokens``).
+
+Whether the pages answer at all is the reader's calibrated decision, taken before the model is
+asked; the prompt does not invite the model to refuse (a small model told it may say "the
+documents do not say" says it for answerable questions too). A refusal it writes anyway is still
+an abstention, and a sentence no source supports is still dropped. While the answer
 streams, each complete sentence is verified (``assistant.verify.support``) against every source
 it was given:
 
@@ -36,7 +44,7 @@ from assistant.markers import MARKER
 from assistant.schema import Citation
 from assistant.verify import checkable, support
 from storage.errors import AppError, ConfigError
-from storage.schema import Chunk, Hit
+from storage.schema import Chunk
 
 log = logging.getLogger(__name__)
 
@@ -46,13 +54,15 @@ Rules:
 - End every sentence or step with the id of the source that supports it, in square brackets. Copy the id exactly from the list; never invent one, and never copy a source's header line.
 - Keep the steps of a procedure in the order the source gives them, one per line.
 - Quote commands, values, numbers and names exactly as the source writes them.
-- If the sources do not answer the question, say only: The documents do not say.
 - Answer briefly (a few sentences or steps), in the same language as the question."""
 
 CHARS_PER_TOKEN = 3.0  # a cautious estimate (English is ~4, German and code less, Chinese ~1.5)
 PROMPT_RESERVE = 64  # tokens of chat-template overhead per message
 MIN_SOURCE_CHARS = 200  # a source cut shorter than this to fit the context is left out
 MAX_SOURCE_CHARS = 2500
+EXCERPT_CHARS = 400  # context kept on each side of a candidate passage in a source: about two lines of a page
+EXCERPT_PASSAGES = 2  # candidate passages of one chunk shown in its source, at most
+EXCERPT_GAP = "\n...\n"
 REPOINT_MARGIN = 0.2  # another source supports a sentence "clearly better" by this much support
 MAX_CITED_LINES = 3
 UNSUPPORTED_MARK = "[unsupported]"
@@ -95,9 +105,9 @@ class OpenAiAnswerer:
         return self._context
 
     def answer(self, request: Request) -> Draft:
-        hits = fit_sources(request, self.cfg, self.context_tokens(), self.client.max_tokens)
-        aliases = short_ids([h.chunk.id for h in hits])
-        sources = {aliases[h.chunk.id]: h.chunk for h in hits}
+        chosen = fit_sources(request, select_sources(request, self.cfg.llm_max_sources), self.context_tokens(), self.client.max_tokens)
+        aliases = short_ids([source.chunk.id for source in chosen])
+        sources = {aliases[source.chunk.id]: source for source in chosen}
         checker = SentenceChecker(request, sources, self.cfg)
         sentences = SentenceSplitter()
         shown: list[str] = []
@@ -112,7 +122,7 @@ class OpenAiAnswerer:
             for sentence in sentences.feed(delta):
                 show(checker.check(sentence))
 
-        completion = self.client.complete(messages(request, hits, aliases), on_delta)
+        completion = self.client.complete(messages(request, chosen, aliases), on_delta)
         for sentence in sentences.finish():
             show(checker.check(sentence))
         if checker.supported:
@@ -169,31 +179,93 @@ def source_header(chunk: Chunk, documents: Mapping[str, str]) -> str:
     return f"{documents.get(chunk.doc_id) or chunk.doc_id}, {where}"
 
 
-def fit_sources(request: Request, cfg: AnswerSettings, context_tokens: int, max_tokens: int) -> list[Hit]:
-    """The best hits (at most ``llm_max_sources``) whose text fits the context left after the rules,
-    the conversation, the question and the answer; the last one may be cut short."""
+@dataclass(frozen=True)
+class Source:
+    """What the model is shown of one chunk: the character ranges ``spans`` of its text."""
+
+    chunk: Chunk
+    spans: tuple[tuple[int, int], ...]
+
+    @classmethod
+    def whole(cls, chunk: Chunk) -> Source:
+        return cls(chunk, ((0, len(chunk.text)),))
+
+    @property
+    def text(self) -> str:
+        return EXCERPT_GAP.join(self.chunk.text[a:b].strip() for a, b in self.spans)
+
+    def cut(self, chars: int) -> Source:
+        """The first ``chars`` characters of the shown text (about: the gaps are not counted)."""
+        spans, left = [], chars
+        for a, b in self.spans:
+            if left <= 0:
+                break
+            spans.append((a, min(b, a + left)))
+            left -= b - a
+        return Source(self.chunk, tuple(spans))
+
+
+def select_sources(request: Request, limit: int) -> list[Source]:
+    """The chunks of the reader's best candidates (at most ``limit``), best first, each cut to its
+    best ``EXCERPT_PASSAGES`` candidates with ``EXCERPT_CHARS`` around them, widened to whole lines;
+    without candidates, the first ``limit`` hits whole."""
+    decision = request.decision
+    if decision is None or not decision.candidates:
+        return [Source.whole(h.chunk) for h in request.hits[:limit]]
+    shown = {h.chunk.id: h.chunk for h in request.hits}
+    windows: dict[str, list[tuple[int, int]]] = {}
+    for scored in decision.candidates:
+        candidate = scored.candidate
+        chunk = shown.get(candidate.chunk.id)
+        if chunk is None or (chunk.id not in windows and len(windows) >= limit):
+            continue
+        spans = windows.setdefault(chunk.id, [])
+        if len(spans) < EXCERPT_PASSAGES:
+            spans.append(_whole_lines(chunk.text, candidate.start - EXCERPT_CHARS, candidate.end + EXCERPT_CHARS))
+    return [Source(shown[chunk_id], _merged(spans)) for chunk_id, spans in windows.items()]
+
+
+def _whole_lines(text: str, start: int, end: int) -> tuple[int, int]:
+    start = text.rfind("\n", 0, max(0, start)) + 1 if start > 0 else 0
+    end = text.find("\n", min(len(text), max(0, end)))
+    return start, len(text) if end < 0 else end
+
+
+def _merged(spans: Sequence[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+    out: list[tuple[int, int]] = []
+    for a, b in sorted(spans):
+        if out and a <= out[-1][1] + 1:
+            out[-1] = (out[-1][0], max(b, out[-1][1]))
+        else:
+            out.append((a, b))
+    return tuple(out)
+
+
+def fit_sources(request: Request, sources: Sequence[Source], context_tokens: int, max_tokens: int) -> list[Source]:
+    """The first ``sources`` whose text fits the context left after the rules, the conversation,
+    the question and the answer; the last one may be cut short."""
     fixed = len(SYSTEM_PROMPT) + len(request.question) + sum(len(t.text) for t in request.history) + 40
     budget = int((context_tokens - max_tokens - PROMPT_RESERVE * (len(request.history) + 2)) * CHARS_PER_TOKEN) - fixed
-    out: list[Hit] = []
-    for hit in request.hits[: cfg.llm_max_sources]:
-        text = hit.chunk.text[:MAX_SOURCE_CHARS]
-        cost = len(text) + 60
+    out: list[Source] = []
+    for source in sources:
+        source = source.cut(MAX_SOURCE_CHARS)
+        cost = len(source.text) + 60
         if cost > budget:
             if budget - 60 >= MIN_SOURCE_CHARS:
-                out.append(Hit(chunk=hit.chunk.model_copy(update={"text": text[: budget - 60]}), score=hit.score))
+                out.append(source.cut(budget - 60))
             break
-        out.append(Hit(chunk=hit.chunk.model_copy(update={"text": text}), score=hit.score))
+        out.append(source)
         budget -= cost
     return out
 
 
-def messages(request: Request, hits: Sequence[Hit], aliases: dict[str, str]) -> list[Message]:
+def messages(request: Request, sources: Sequence[Source], aliases: dict[str, str]) -> list[Message]:
     """System rules, the conversation so far, then the sources and the question."""
     out = [Message("system", SYSTEM_PROMPT)]
     out.extend(Message(turn.role, turn.text) for turn in request.history)
-    blocks = [f"[{aliases[h.chunk.id]}] {source_header(h.chunk, request.documents)}\n{h.chunk.text}" for h in hits]
-    sources = "\n\n".join(blocks) if blocks else "(no sources)"
-    out.append(Message("user", f"Sources:\n\n{sources}\n\nQuestion: {request.question}"))
+    blocks = [f"[{aliases[s.chunk.id]}] {source_header(s.chunk, request.documents)}\n{s.text}" for s in sources]
+    text = "\n\n".join(blocks) if blocks else "(no sources)"
+    out.append(Message("user", f"Sources:\n\n{text}\n\nQuestion: {request.question}"))
     return out
 
 
@@ -254,7 +326,7 @@ class SentenceChecker:
     """Verifies each sentence against the given sources and renders it with numbered citations."""
 
     request: Request
-    sources: dict[str, Chunk]  # short id -> chunk (the text the model was given)
+    sources: dict[str, Source]  # short id -> what the model was shown
     cfg: AnswerSettings
     citations: list[Citation] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
@@ -309,7 +381,7 @@ class SentenceChecker:
     def _attribute(self, text: str, given: list[str]) -> list[str]:
         """The source ids that support ``text`` ([] for none), counting kept, re-pointed and attributed."""
         threshold = self.cfg.llm_support_threshold
-        scores = {alias: support(text, _source_text(chunk)) for alias, chunk in self.sources.items()}
+        scores = {alias: support(text, _source_text(source)) for alias, source in self.sources.items()}
         best = max(scores, key=lambda a: scores[a], default="")
         if not best or scores[best] < threshold or scores[best] <= 0.0:
             return []
@@ -340,8 +412,9 @@ class SentenceChecker:
             self.dropped.append(short)
             log.info("the model cited %s, which it was not given; dropped", short)
 
-    def _cite(self, chunk: Chunk, sentence: str) -> list[int]:
-        start, end, text = best_lines(chunk, sentence)
+    def _cite(self, source: Source, sentence: str) -> list[int]:
+        chunk = source.chunk
+        start, end, text = best_lines(source, sentence)
         key = (chunk.id, start, end)
         if key not in self._numbers:
             groups = cite([Quote(chunk=chunk, start=start, end=end, text=text)], self.request.image_path, first=len(self.citations) + 1)
@@ -350,11 +423,14 @@ class SentenceChecker:
         return self._numbers[key]
 
 
-def best_lines(chunk: Chunk, sentence: str) -> tuple[int, int, str]:
-    """The run of up to ``MAX_CITED_LINES`` lines of ``chunk`` that best supports ``sentence``
-    (the whole chunk when no line holds any of its content): characters [start, end) and the text."""
-    lines = sorted({(r.start, r.end) for r in chunk.refs if r.end > r.start and chunk.text[r.start:r.end].strip()})
-    best = (0.0, 0, len(chunk.text))
+def best_lines(source: Source, sentence: str) -> tuple[int, int, str]:
+    """The run of up to ``MAX_CITED_LINES`` lines shown in ``source`` that best supports ``sentence``
+    (its first shown part when no line holds any of its content): characters [start, end) of the
+    chunk's text, and the text."""
+    chunk = source.chunk
+    lines = sorted({(r.start, r.end) for r in chunk.refs if r.end > r.start and chunk.text[r.start:r.end].strip()
+                    and any(r.start < b and r.end > a for a, b in source.spans)})
+    best = (0.0, *source.spans[0]) if source.spans else (0.0, 0, len(chunk.text))
     for i in range(len(lines)):
         for n in range(1, MAX_CITED_LINES + 1):
             if i + n > len(lines):
@@ -367,8 +443,8 @@ def best_lines(chunk: Chunk, sentence: str) -> tuple[int, int, str]:
     return start, end, " ".join(chunk.text[start:end].split())
 
 
-def _source_text(chunk: Chunk) -> str:
-    return " ".join(chunk.headings) + "\n" + chunk.text
+def _source_text(source: Source) -> str:
+    return " ".join(source.chunk.headings) + "\n" + source.text
 
 
 def _with_citations(text: str, numbers: Sequence[int]) -> str:

@@ -66,7 +66,7 @@ class ServerConfig:
         """The settings that point Folio at this server."""
         return {"FOLIO_ANSWERER": "openai", "FOLIO_LLM_BASE_URL": self.base_url, "FOLIO_LLM_MODEL": MODELS[self.model].name,
                 "FOLIO_LLM_CONTEXT_TOKENS": str(self.context), "FOLIO_LLM_TIMEOUT": "180", "FOLIO_LLM_DEADLINE": "600",
-                "FOLIO_LLM_MAX_SOURCES": "4"}
+                "FOLIO_LLM_MAX_SOURCES": "3"}
 
 
 @dataclass(frozen=True)

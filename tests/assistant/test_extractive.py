@@ -20,6 +20,7 @@ from assistant.reader_model import ABSTAIN_FEATURES, AnswerShape, Linear, Reader
 from assistant.retrieve import Ranked
 from storage.schema import Chunk
 from tests.assistant.builders import image_path, make_chunk
+from tests.assistant.builders import reader_model as model
 
 LEDS = make_chunk("manual", 10, [
     "# 2.1. Batteries",
@@ -56,15 +57,6 @@ TABLE = make_chunk("manual", 84, [
     "| TeleMega | 32 | 8MB | 40 |",
 ])
 CORPUS = [LEDS, BUILD, TABLE]
-
-
-def model(weights: dict[str, float], *, shape: AnswerShape | None = None, threshold: float = 0.0) -> ReaderModel:
-    """A model with the given candidate weights (unstandardised) and an abstention that always answers."""
-    candidate = Linear(features=FEATURES, weights=tuple(weights.get(f, 0.0) for f in FEATURES), bias=0.0,
-                       mean=tuple(0.0 for _ in FEATURES), scale=tuple(1.0 for _ in FEATURES))
-    abstain = Linear(features=ABSTAIN_FEATURES, weights=tuple(1.0 if f == "best" else 0.0 for f in ABSTAIN_FEATURES), bias=5.0,
-                     mean=tuple(0.0 for _ in ABSTAIN_FEATURES), scale=tuple(1.0 for _ in ABSTAIN_FEATURES))
-    return ReaderModel(candidate=candidate, abstain=abstain, threshold=threshold, answer=shape or AnswerShape(neighbours=0, neighbours_broad=0))
 
 
 COVERAGE = model({"coverage": 10.0, "length": -0.5})

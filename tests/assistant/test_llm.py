@@ -309,3 +309,41 @@ def test_a_busy_chat_server_is_reported_as_busy_not_as_down():
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_sources_are_the_readers_best_passages_with_the_lines_around_them_not_whole_chunks():
+    """With the reader's candidates, the prompt shows each chunk cut to its best passages (whole lines of
+    context around them) and the citation points at a line of what was shown."""
+    from assistant.candidates import CandidateSettings, build_reading
+    from assistant.question import read_question
+    from assistant.reader import decide
+    from assistant.retrieve import Ranked
+    from tests.assistant.builders import reader_model
+
+    filler = [f"Part {i} of the bracket is fastened with the screws of kit {i}." for i in range(40)]
+    manual = make_chunk("manual", 12, [*filler[:20], "To reset the device, hold the recessed button for ten seconds.", *filler[20:]])
+    question = "How do I reset the device?"
+    scorer = UnitScorer(KeywordIndex([manual, LEDS]))
+    reading = build_reading(read_question(question, scorer.keywords), [Ranked(chunk=manual, score=1.0), Ranked(chunk=LEDS, score=0.5)],
+                            scorer, CandidateSettings(semantic_chunks=0))
+    decision = decide(reading, reader_model({"coverage": 10.0, "length": -0.5}))
+    request = Request(question=question, hits=[r.hit() for r in decision.ranked], scorer=scorer, image_path=image_path,
+                      decision=decision, documents={"manual": "manual.pdf"})
+    alias = short_ids([manual.id, LEDS.id])[manual.id]
+    with FakeChatServer([Reply(pieces=[f"Hold the recessed button for ten seconds [{alias}]."])]) as server:
+        draft = OpenAiAnswerer(client(server), AnswerSettings(llm_max_sources=1)).answer(request)
+        prompt = server.requests[0]["messages"][-1]["content"]
+    assert "hold the recessed button for ten seconds" in prompt
+    assert "kit 19." in prompt and "kit 20." in prompt  # the lines around the passage
+    assert "kit 0." not in prompt and "kit 39." not in prompt  # not the whole chunk
+    assert "green LED" not in prompt  # llm_max_sources=1: only the best candidate's chunk
+    assert len(prompt) < len(manual.text)
+    assert draft.text.startswith("Hold the recessed button for ten seconds [1]")
+    assert draft.citations[0].quote.startswith("To reset the device")
+
+
+def test_the_prompt_does_not_invite_a_refusal():
+    """Whether the pages answer is the reader's decision; a small model told it may refuse refuses answerable questions."""
+    from assistant.llm_answer import SYSTEM_PROMPT
+
+    assert "do not say" not in SYSTEM_PROMPT.lower() and "do not answer" not in SYSTEM_PROMPT.lower()
