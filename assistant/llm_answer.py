@@ -381,7 +381,7 @@ class SentenceChecker:
     def _attribute(self, text: str, given: list[str]) -> list[str]:
         """The source ids that support ``text`` ([] for none), counting kept, re-pointed and attributed."""
         threshold = self.cfg.llm_support_threshold
-        scores = {alias: support(text, _source_text(source)) for alias, source in self.sources.items()}
+        scores = {alias: support(text, _source_text(source), self.request.question) for alias, source in self.sources.items()}
         best = max(scores, key=lambda a: scores[a], default="")
         if not best or scores[best] < threshold or scores[best] <= 0.0:
             return []
@@ -414,7 +414,7 @@ class SentenceChecker:
 
     def _cite(self, source: Source, sentence: str) -> list[int]:
         chunk = source.chunk
-        start, end, text = best_lines(source, sentence)
+        start, end, text = best_lines(source, sentence, self.request.question)
         key = (chunk.id, start, end)
         if key not in self._numbers:
             groups = cite([Quote(chunk=chunk, start=start, end=end, text=text)], self.request.image_path, first=len(self.citations) + 1)
@@ -423,7 +423,7 @@ class SentenceChecker:
         return self._numbers[key]
 
 
-def best_lines(source: Source, sentence: str) -> tuple[int, int, str]:
+def best_lines(source: Source, sentence: str, question: str = "") -> tuple[int, int, str]:
     """The run of up to ``MAX_CITED_LINES`` lines shown in ``source`` that best supports ``sentence``
     (its first shown part when no line holds any of its content): characters [start, end) of the
     chunk's text, and the text."""
@@ -436,7 +436,7 @@ def best_lines(source: Source, sentence: str) -> tuple[int, int, str]:
             if i + n > len(lines):
                 break
             start, end = lines[i][0], lines[i + n - 1][1]
-            score = support(sentence, chunk.text[start:end]) - 0.05 * (n - 1)
+            score = support(sentence, chunk.text[start:end], question) - 0.05 * (n - 1)
             if score > best[0] + 1e-9:
                 best = (score, start, end)
     _, start, end = best

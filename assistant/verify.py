@@ -1,10 +1,13 @@
 """Does a source support a sentence a language model wrote? One score in [0, 1], and a few checks.
 
-``support(sentence, source_text)`` is the weighted share of the sentence's content that the
-source holds: its terms (stemmed, stop words left out; Chinese as character pairs), its names
+``support(sentence, source_text, question)`` is the weighted share of the sentence's content that
+the source holds: its terms (stemmed, stop words left out; Chinese as character pairs), its names
 (capitalised words inside the sentence, identifiers such as ``rnx2rtkp``) at double weight, and
-its numbers. A number, version, part number or duration of the sentence that the source does not
-hold makes the score 0: a model must not add one. The answerer compares the score with the
+its numbers. A number, version, part number or duration of the sentence that neither the source
+nor the question holds makes the score 0: a model must not add one. (A number the question names is
+the user's own: "Since krb5 release 1.8, the KDC can lock out principals" is supported by a page
+saying "As of release 1.8, the KDC can be configured to lock out principals" when the question
+named krb5.) The answerer compares the score with the
 setting ``llm_support_threshold``. This module stands alone behind that one function, so the
 reader's own passage scorer can take its place later.
 """
@@ -48,13 +51,15 @@ class Content:
         return not self.terms and not self.numbers
 
 
-def support(sentence: str, source_text: str) -> float:
-    """How well ``source_text`` supports ``sentence``: 0 (not at all) to 1 (all its content is there)."""
+def support(sentence: str, source_text: str, question: str = "") -> float:
+    """How well ``source_text`` supports ``sentence`` written to answer ``question``: 0 (not at all)
+    to 1 (all its content is in the source)."""
     claim = content(sentence)
     if claim.empty:
         return 0.0
     source = _source(source_text)
-    if missing_numbers(claim, source, source_text):
+    asked = _source(question) if question else NOTHING
+    if missing_numbers(Content(claim.terms, claim.names, claim.numbers - asked.numbers), source, source_text):
         return 0.0
     total = got = 0.0
     for term in claim.terms:
@@ -64,6 +69,9 @@ def support(sentence: str, source_text: str) -> float:
     total += NUMBER_WEIGHT * len(claim.numbers)
     got += NUMBER_WEIGHT * len(claim.numbers)  # all present, or we returned above
     return got / total if total else 0.0
+
+
+NOTHING = Content(terms=frozenset(), names=frozenset(), numbers=frozenset())
 
 
 def checkable(sentence: str) -> bool:

@@ -165,6 +165,19 @@ def test_a_number_the_cited_source_does_not_hold_is_unsupported():
     assert draft.abstained and draft.checks["unsupported"] == 1
 
 
+LOCKOUT = make_chunk("kdc-guide", 3, ["As of release 1.8, the KDC can be configured to lock out principals after failed attempts."])
+
+
+def test_a_number_or_identifier_the_question_names_need_not_be_in_the_source_but_a_new_one_must():
+    question = "Since which krb5 release can the KDC lock out principals?"  # "krb5" is in the question, not on the page
+    with FakeChatServer([Reply(pieces=["Since krb5 release 1.8, the KDC can lock out principals after failed attempts."])]) as server:
+        draft, _ = answer(server, question, chunks=(LOCKOUT, LEDS))
+    assert not draft.abstained and draft.checks["attributed"] == 1 and draft.citations[0].chunk_id == LOCKOUT.id
+    with FakeChatServer([Reply(pieces=["Since krb5 release 1.9, the KDC can lock out principals after failed attempts."])]) as server:
+        draft, _ = answer(server, question, chunks=(LOCKOUT, LEDS))
+    assert draft.abstained and draft.checks["unsupported"] == 1  # 1.9 is neither on the page nor in the question
+
+
 def test_unsupported_sentences_can_be_shown_marked_and_no_support_can_fall_back_to_the_extractive_answer():
     leds = alias(LEDS)
     pieces = [f"The green LED means the battery is fully charged [{leds}]. ", "It also plays a melody."]
