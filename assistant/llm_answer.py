@@ -51,10 +51,9 @@ log = logging.getLogger(__name__)
 SYSTEM_PROMPT = """You answer questions about the user's own documents (photographed manuals, scanned pages).
 Use only the sources given with the question. Each source starts with its id in square brackets, then the document and page.
 Rules:
-- End every sentence or step with the id of the source that supports it, in square brackets. Copy the id exactly from the list; never invent one, and never copy a source's header line.
-- Keep the steps of a procedure in the order the source gives them, one per line.
-- Quote commands, values, numbers and names exactly as the source writes them.
-- Answer briefly (a few sentences or steps), in the same language as the question."""
+- Answer by copying, word for word, the sentences, steps or table rows of the sources that answer the question. End each one with the id of its source in square brackets. Copy the id exactly from the list; never invent one, and never copy a source's header line.
+- Copy only what answers the question, and answer every part of it.
+- Keep the steps of a procedure in the order the source gives them, one per line."""
 
 CHARS_PER_TOKEN = 3.0  # a cautious estimate (English is ~4, German and code less, Chinese ~1.5)
 PROMPT_RESERVE = 64  # tokens of chat-template overhead per message
