@@ -360,3 +360,16 @@ def test_the_prompt_does_not_invite_a_refusal():
     from assistant.llm_answer import SYSTEM_PROMPT
 
     assert "do not say" not in SYSTEM_PROMPT.lower() and "do not answer" not in SYSTEM_PROMPT.lower()
+
+
+def test_the_prompt_asks_for_the_sources_own_words_for_every_part_and_a_copied_line_is_cited_with_its_box():
+    """A 1.5B model reads better when it copies the lines that answer than when it rephrases them."""
+    from assistant.llm_answer import SYSTEM_PROMPT
+
+    assert "word for word" in SYSTEM_PROMPT and "every part" in SYSTEM_PROMPT
+    with FakeChatServer([Reply(pieces=["If the battery is charging, the red LED will be lit.\n",
+                                       "When the battery is fully charged, the green LED will be lit."])]) as server:
+        draft, _ = answer(server, "What do the red and the green LED mean?")
+    assert [c.quote for c in draft.citations] == ["If the battery is charging, the red LED will be lit.",
+                                                 "When the battery is fully charged, the green LED will be lit."]
+    assert draft.citations[0].bbox.y1 <= draft.citations[1].bbox.y0  # each line's own box
